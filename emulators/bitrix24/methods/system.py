@@ -25,6 +25,16 @@ def app_info(call):
         "LICENSE": f"ru_{family}",
         "LICENSE_TYPE": family,
         "LICENSE_FAMILY": family,
+        # what the OAuth server's app.info adds (b24pysdk validates placement/event data with these)
+        "client_id": call.emulator.config.client_id,
+        "user_id": call.user_id,
+        "install": {
+            "member_id": call.portal["member_id"],
+            "domain": call.portal["domain"],
+            "installed": bool(call.portal.get("installed", True)),
+            "status": "F",
+            "version": 1,
+        },
     }
 
 
