@@ -99,9 +99,9 @@ def test_app_info_license_and_install_params(emulator):
     form = params["form"]
     assert form["member_id"] == info["member_id"] and form["APPLICATION_TOKEN"] == info["application_token"]
     assert form["SERVER_ENDPOINT"] == f"{emulator.base_url}/rest/" and form["PLACEMENT"] == "DEFAULT"
-    result = requests.post(
-        f"{emulator.base_url}/rest/app.info.json", data={"auth": form["AUTH_ID"]}, timeout=5
-    ).json()["result"]
+    result = requests.post(f"{emulator.base_url}/rest/app.info.json", data={"auth": form["AUTH_ID"]}, timeout=5).json()[
+        "result"
+    ]
     assert result["LICENSE_FAMILY"] == "ent" and result["INSTALLED"] is True
 
 
