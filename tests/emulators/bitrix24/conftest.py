@@ -35,9 +35,12 @@ class Portal:
         return response.status_code, response.json()
 
     def control(self, path, **body):
-        response = requests.post(
-            f"{self.emulator.base_url}/_emulator/portals/{self.member_id}/{path}", json=body, timeout=10
-        )
+        """POST to this portal's control route ``/_emulator/portals/<member_id>/<path>``."""
+        return self.emulator_control(f"portals/{self.member_id}/{path}", **body)
+
+    def emulator_control(self, path, **body):
+        """POST to an emulator-wide control route ``/_emulator/<path>``."""
+        response = requests.post(f"{self.emulator.base_url}/_emulator/{path}", json=body, timeout=10)
         assert response.status_code == 200, response.text
         return response.json()
 
