@@ -20,13 +20,9 @@ def parse_args(argv=None):
     parser.add_argument("--fault-rate", type=float, default=0.0, help="probability of a random 500")
     parser.add_argument("--client-id", default="app.test")
     parser.add_argument("--client-secret", default="secret")
-    parser.add_argument(
-        "--op-budget", type=float, default=480.0, help="operating seconds per method / 10 min"
-    )
+    parser.add_argument("--op-budget", type=float, default=480.0, help="operating seconds per method / 10 min")
     parser.add_argument("--op-cost", type=float, default=0.005, help="simulated seconds per command")
-    parser.add_argument(
-        "--create-portal", action="store_true", help="create one portal if the state is empty"
-    )
+    parser.add_argument("--create-portal", action="store_true", help="create one portal if the state is empty")
     return parser.parse_args(argv)
 
 

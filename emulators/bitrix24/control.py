@@ -144,9 +144,7 @@ def portal_state(emulator, member_id):
     items = dump.pop("items")
     dump["companies"] = list(items["4"].values())
     dump["contacts"] = list(items["3"].values())
-    dump["deals"] = [
-        dict(d, productRows=dump["product_rows"].get(str(d["id"]), [])) for d in items["2"].values()
-    ]
+    dump["deals"] = [dict(d, productRows=dump["product_rows"].get(str(d["id"]), [])) for d in items["2"].values()]
     dump["requisites"] = list(dump["requisites"].values())
     dump["bankdetails"] = list(dump["bankdetails"].values())
     dump["products"] = list(dump["products"].values())

@@ -116,9 +116,7 @@ class Bitrix24Emulator:
         return control.create_portal(self, {"license_family": license_family, "admin": admin})
 
     def add_user(self, member_id, name, last_name="", email="", admin=False):
-        return control.add_user(
-            self, member_id, {"NAME": name, "LAST_NAME": last_name, "EMAIL": email, "ADMIN": admin}
-        )
+        return control.add_user(self, member_id, {"NAME": name, "LAST_NAME": last_name, "EMAIL": email, "ADMIN": admin})
 
     def install_params(self, member_id, user_id=None, placement="DEFAULT", placement_options=None):
         return control.install_params(
@@ -142,9 +140,7 @@ class Bitrix24Emulator:
         return control.move(self, member_id, deal_id, {"stageId": stage_id, "user_id": user_id})
 
     def place_robot(self, member_id, code, stage_id, properties=None):
-        return control.place_robot(
-            self, member_id, {"code": code, "stageId": stage_id, "properties": properties}
-        )
+        return control.place_robot(self, member_id, {"code": code, "stageId": stage_id, "properties": properties})
 
     def portal_state(self, member_id):
         return control.portal_state(self, member_id)
@@ -214,9 +210,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             if url.path.startswith("/oauth/token"):
                 status, body = self._oauth(self._params(url.query, raw))
             elif url.path.startswith("/rest/"):
-                status, body = handle_rest(
-                    self.emulator, url.path[len("/rest/") :], self._params(url.query, raw)
-                )
+                status, body = handle_rest(self.emulator, url.path[len("/rest/") :], self._params(url.query, raw))
             elif url.path.startswith("/_emulator/"):
                 payload = json.loads(raw.decode("utf-8")) if raw.strip() else {}
                 status, body = control.handle(self.emulator, verb, url.path, payload)
@@ -229,9 +223,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def _oauth(self, params):
         try:
-            return 200, auth.refresh_grant(
-                self.emulator.store, params, self.emulator.config, self.emulator.base_url
-            )
+            return 200, auth.refresh_grant(self.emulator.store, params, self.emulator.config, self.emulator.base_url)
         except auth.OAuthError as error:
             self.emulator.stats.errors[error.code] += 1
             return error.status, error.payload()

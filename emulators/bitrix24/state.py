@@ -158,9 +158,7 @@ def _seed(portal):
             "SORT": str(500 + preset_id),
             "DATE_CREATE": now_iso(),
         }
-    for measure_id, (code, title, symbol, intl, default) in zip(
-        seed.measure_ids(), seed.MEASURES, strict=True
-    ):
+    for measure_id, (code, title, symbol, intl, default) in zip(seed.measure_ids(), seed.MEASURES, strict=True):
         portal["measures"][str(measure_id)] = {
             "id": measure_id,
             "code": code,

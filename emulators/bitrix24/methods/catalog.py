@@ -194,12 +194,7 @@ def product_delete(call):
 # ---- prices --------------------------------------------------------------------------------
 def _price_values(call, fields):
     product_id, group_id = _as_int(fields.get("productId")), _as_int(fields.get("catalogGroupId"))
-    if (
-        product_id is None
-        or group_id is None
-        or fields.get("price") in (None, "")
-        or not fields.get("currency")
-    ):
+    if product_id is None or group_id is None or fields.get("price") in (None, "") or not fields.get("currency"):
         raise ApiError("ERROR_CORE", "Required fields: productId, catalogGroupId, price, currency", 400)
     _product(call, product_id)
     if str(group_id) not in call.portal["price_types"]:
@@ -210,10 +205,7 @@ def _price_values(call, fields):
 
 
 def _create_price(call, product_id, group_id, price, currency):
-    if any(
-        p["productId"] == product_id and p["catalogGroupId"] == group_id
-        for p in call.portal["prices"].values()
-    ):
+    if any(p["productId"] == product_id and p["catalogGroupId"] == group_id for p in call.portal["prices"].values()):
         raise ApiError("ERROR_CORE", SINGLE_PRICE_ERROR, 400)
     price_id = next_id(call.portal, "price")
     row = {
@@ -291,9 +283,7 @@ def price_modify(call):
     wanted = list(wanted.values()) if isinstance(wanted, dict) else wanted
     keep_ids = {_as_int(p.get("id")) for p in wanted if p.get("id") not in (None, "")}
     for key in [
-        k
-        for k, p in call.portal["prices"].items()
-        if p["productId"] == product["id"] and p["id"] not in keep_ids
+        k for k, p in call.portal["prices"].items() if p["productId"] == product["id"] and p["id"] not in keep_ids
     ]:
         del call.portal["prices"][key]
     result = []

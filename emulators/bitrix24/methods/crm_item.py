@@ -397,9 +397,7 @@ def item_add(call):
     items_of(call.portal, type_id)[str(item["id"])] = item
     if type_id == 2:
         record_stage_change(call.emulator, call.portal, item, None, call.user_id)
-    call.emulator.events.fire(
-        call.portal, _event_name(type_id, "ADD"), {"FIELDS": {"ID": item["id"]}}, call.user_id
-    )
+    call.emulator.events.fire(call.portal, _event_name(type_id, "ADD"), {"FIELDS": {"ID": item["id"]}}, call.user_id)
     return {"item": output_item(call.portal, item, original_uf=wants_original(call))}
 
 
@@ -428,9 +426,7 @@ def item_update(call):
         _update_deal_stage(call, item, before, fields)
     item["updatedTime"] = now_iso()
     item["updatedBy"] = call.user_id
-    call.emulator.events.fire(
-        call.portal, _event_name(type_id, "UPDATE"), {"FIELDS": {"ID": item["id"]}}, call.user_id
-    )
+    call.emulator.events.fire(call.portal, _event_name(type_id, "UPDATE"), {"FIELDS": {"ID": item["id"]}}, call.user_id)
     return {"item": output_item(call.portal, item, original_uf=wants_original(call))}
 
 
@@ -483,9 +479,7 @@ def item_delete(call):
     del items_of(call.portal, type_id)[str(item["id"])]
     if type_id == 2:
         call.portal["product_rows"].pop(str(item["id"]), None)
-    call.emulator.events.fire(
-        call.portal, _event_name(type_id, "DELETE"), {"FIELDS": {"ID": item["id"]}}, call.user_id
-    )
+    call.emulator.events.fire(call.portal, _event_name(type_id, "DELETE"), {"FIELDS": {"ID": item["id"]}}, call.user_id)
     return []
 
 
@@ -632,10 +626,7 @@ def userfield_add(call):
         name = "UF_CRM_" + name  # the prefix is always added
     if not re.fullmatch(r"[A-Z0-9_]+", name) or len(name) > 50:
         raise ApiError("", "Invalid field name", 400)
-    if any(
-        uf["FIELD_NAME"] == name and uf["ENTITY_ID"] == "CRM_DEAL"
-        for uf in call.portal["userfields"].values()
-    ):
+    if any(uf["FIELD_NAME"] == name and uf["ENTITY_ID"] == "CRM_DEAL" for uf in call.portal["userfields"].values()):
         raise ApiError("", "Поле с таким кодом уже существует", 400)
     uf_id = next_id(call.portal, "userfield")
     label = fields.get("LABEL") or fields.get("EDIT_FORM_LABEL") or name

@@ -99,9 +99,7 @@ def requisite_add(call):
         "DATE_CREATE": now_iso(),
         "CREATED_BY_ID": str(call.user_id),
     }
-    row.update(
-        {k: v for k, v in fields.items() if k not in ("ID", "ENTITY_TYPE_ID", "ENTITY_ID", "PRESET_ID")}
-    )
+    row.update({k: v for k, v in fields.items() if k not in ("ID", "ENTITY_TYPE_ID", "ENTITY_ID", "PRESET_ID")})
     call.portal["requisites"][str(row_id)] = row
     return row_id
 
@@ -139,9 +137,7 @@ def requisite_delete(call):
     row = _requisite(call, call.param("id", "ID"))
     del call.portal["requisites"][row["ID"]]
     call.portal["addresses"] = [
-        a
-        for a in call.portal["addresses"]
-        if not (a["ENTITY_TYPE_ID"] == "8" and a["ENTITY_ID"] == row["ID"])
+        a for a in call.portal["addresses"] if not (a["ENTITY_TYPE_ID"] == "8" and a["ENTITY_ID"] == row["ID"])
     ]
     for key in [k for k, b in call.portal["bankdetails"].items() if b["ENTITY_ID"] == row["ID"]]:
         del call.portal["bankdetails"][key]

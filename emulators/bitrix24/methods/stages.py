@@ -86,9 +86,7 @@ def status_list(call):
     rows = sorted(call.portal["statuses"].values(), key=lambda s: (s["ENTITY_ID"], int(s["SORT"])))
     flt = _upper_keys(call.param("filter", default={}))
     rows = query.apply_filter(rows, flt, lambda r, n: r.get(n.upper()))
-    rows = query.apply_order(
-        rows, _upper_keys(call.param("order", default={})), lambda r, n: r.get(n), "SORT"
-    )
+    rows = query.apply_order(rows, _upper_keys(call.param("order", default={})), lambda r, n: r.get(n), "SORT")
     return list(rows)
 
 
@@ -149,9 +147,7 @@ def status_add(call):
         if str(category_id) not in call.portal["categories"]:
             raise ApiError("", f"Entity {entity_id} not found", 400)
         status_id = _prefixed(status_id, category_id)
-    if any(
-        s["ENTITY_ID"] == entity_id and s["STATUS_ID"] == status_id for s in call.portal["statuses"].values()
-    ):
+    if any(s["ENTITY_ID"] == entity_id and s["STATUS_ID"] == status_id for s in call.portal["statuses"].values()):
         raise ApiError("", "Элемент с таким STATUS_ID уже существует", 400)
     semantics = str(fields.get("SEMANTICS", "") or "").upper()
     row = add_status(
