@@ -14,6 +14,7 @@ class EntityLink(models.Model):
     onec_ref = models.CharField(max_length=80)
     bitrix_id = models.CharField(max_length=64)
     content_hash = models.CharField(max_length=64, blank=True)
+    state = models.JSONField(default=dict, blank=True)  # what we last sent that needs diffing (multifields)
     synced_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -38,6 +39,9 @@ class SourceVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["portal", "entity_set", "onec_ref"], name="uniq_source_version")
         ]
+
+    def __str__(self):
+        return f"{self.entity_set} {self.onec_ref} @ {self.version}"
 
 
 class SyncRun(models.Model):

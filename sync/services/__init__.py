@@ -1,0 +1,1 @@
+"""Sync services (HackSoft style): `<entity>_<action>` functions that tasks and commands call."""
