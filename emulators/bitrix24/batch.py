@@ -73,7 +73,7 @@ def run_batch(emulator, portal, user, params, started):
                 raise ApiError("ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage", 405)
             outcome, operating, reset_at = run_command(emulator, portal, user, name, sub_params)
         except ApiError as error:
-            emulator.stats.errors[error.code] += 1
+            emulator.stats.count("errors", error.code)
             errors[key] = error.payload()
             if halt:
                 break

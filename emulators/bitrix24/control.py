@@ -59,7 +59,10 @@ def install_params(emulator, member_id, body):
     """What Bitrix24 POSTs to the installer/app page (reference §1.2), with fresh tokens."""
     with emulator.store.lock:
         portal = _portal(emulator, member_id)
-        portal["installed"] = True
+        if not portal.get("installed", True):
+            # a reinstall issues a new application_token (reference §1.9: never assume it is unchanged)
+            portal["application_token"] = state.new_token()
+            portal["installed"] = True
         user_id = int(body.get("user_id") or portal["admin_user_id"])
         if str(user_id) not in portal["users"]:
             raise ControlError(404, f"user {user_id} not found")

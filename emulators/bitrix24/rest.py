@@ -1,5 +1,6 @@
 """Executing REST calls: auth, leaky bucket, operating budget, faults, admin checks, response shape."""
 
+import threading
 import time
 from collections import Counter
 from datetime import datetime
@@ -11,24 +12,32 @@ from .state import MOSCOW
 
 
 class Stats:
-    """Counters for ``GET /_emulator/stats``."""
+    """Thread-safe counters for ``GET /_emulator/stats``."""
 
     def __init__(self):
+        self._lock = threading.Lock()
         self.reset()
 
     def reset(self):
-        self.requests = Counter()
-        self.commands = Counter()
-        self.errors = Counter()
+        with self._lock:
+            self.requests = Counter()
+            self.commands = Counter()
+            self.errors = Counter()
+
+    def count(self, kind, key):
+        """Add one to ``requests``, ``commands`` or ``errors`` under ``key``."""
+        with self._lock:
+            getattr(self, kind)[key] += 1
 
     def snapshot(self):
-        return {
-            "requests": dict(self.requests),
-            "commands": dict(self.commands),
-            "errors": dict(self.errors),
-            "total_requests": sum(self.requests.values()),
-            "total_commands": sum(self.commands.values()),
-        }
+        with self._lock:
+            return {
+                "requests": dict(self.requests),
+                "commands": dict(self.commands),
+                "errors": dict(self.errors),
+                "total_requests": sum(self.requests.values()),
+                "total_commands": sum(self.commands.values()),
+            }
 
 
 def normalize_method(name):
@@ -65,7 +74,7 @@ def run_command(emulator, portal, user, name, params):
     if entry.admin and not (user or {}).get("IS_ADMIN"):
         raise ApiError("ACCESS_DENIED", "Access denied! Admin permissions required", 403)
     emulator.limits.check_method(portal["member_id"], name)
-    emulator.stats.commands[name] += 1
+    emulator.stats.count("commands", name)
     with emulator.store.lock:
         outcome = entry.handler(Call(emulator, portal, user, params, name))
     operating, reset_at = emulator.limits.spend(portal["member_id"], name)
@@ -78,11 +87,11 @@ def handle_rest(emulator, method_name, params):
     """Serve ``/rest/<method>``: returns ``(status, body)``."""
     started = time.time()
     name = normalize_method(method_name)
-    emulator.stats.requests[name] += 1
+    emulator.stats.count("requests", name)
     try:
         return 200, _authorised_call(emulator, name, params, started)
     except ApiError as error:
-        emulator.stats.errors[error.code] += 1
+        emulator.stats.count("errors", error.code)
         return error.status, error.payload()
 
 

@@ -225,7 +225,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         try:
             return 200, auth.refresh_grant(self.emulator.store, params, self.emulator.config, self.emulator.base_url)
         except auth.OAuthError as error:
-            self.emulator.stats.errors[error.code] += 1
+            self.emulator.stats.count("errors", error.code)
             return error.status, error.payload()
 
     def _send_json(self, status, body):
