@@ -1,0 +1,1 @@
+"""Our thin Bitrix24 REST client: per-portal limiter, token refresh, batch and fast list walks."""
