@@ -47,12 +47,15 @@ def _select(raw):
 def _list(call, records, key, default_order="id", required_select=(), required_filter=()):
     select = _select(call.param("select"))
     flt = call.param("filter", default={}) or {}
+    if not isinstance(flt, dict):
+        raise ApiError(0, "Incorrect filter format", 400)
+    # catalog-product-list.md: error code 0, the text lists the missing fields
     missing_select = [f for f in required_select if f not in select]
-    if select and missing_select or (required_select and not select):
-        raise ApiError("ERROR_CORE", "Required select fields: " + ", ".join(required_select), 400)
+    if missing_select:
+        raise ApiError(0, "Required select fields: " + ", ".join(missing_select), 400)
     missing_filter = [f for f in required_filter if not any(query.split_filter_key(k)[1] == f for k in flt)]
     if missing_filter:
-        raise ApiError("ERROR_CORE", "Required filter fields: " + ", ".join(missing_filter), 400)
+        raise ApiError(0, "Required filter fields: " + ", ".join(missing_filter), 400)
     records = query.apply_filter(records, flt, _getter)
     records = query.apply_order(records, call.param("order", default={}), _getter, default_order)
 
@@ -67,7 +70,7 @@ def _list(call, records, key, default_order="id", required_select=(), required_f
 def _fields(call):
     fields = call.param("fields", default={})
     if not isinstance(fields, dict) or not fields:
-        raise ApiError("ERROR_CORE", "Parameter 'fields' is required", 400)
+        raise ApiError(100, "Could not find value for parameter {fields}", 400)
     return fields
 
 
@@ -102,7 +105,7 @@ def vat_list(call):
 # ---- products ------------------------------------------------------------------------------
 def _check_catalog(call, iblock_id):
     if iblock_id not in {c["iblockId"] for c in call.portal["catalogs"]}:
-        raise ApiError("ERROR_CORE", f"Catalog (iblockId {iblock_id}) not found", 400)
+        raise ApiError(200040300000, "Iblock Not Found", 400)
 
 
 def _apply_product(call, product, fields):
@@ -110,9 +113,9 @@ def _apply_product(call, product, fields):
         if key not in PRODUCT_FIELDS:
             continue
         if key == "measure" and str(_as_int(value)) not in call.portal["measures"]:
-            raise ApiError("ERROR_CORE", f"Measure with id {value} not found", 400)
+            raise ApiError(0, f"Measure with id {value} not found", 400)
         if key == "vatId" and _as_int(value) not in {v["id"] for v in VATS}:
-            raise ApiError("ERROR_CORE", f"VAT with id {value} not found", 400)
+            raise ApiError(0, f"VAT with id {value} not found", 400)
         product[key] = _as_int(value) if key in ("measure", "vatId", "type", "iblockSectionId") else value
     product["timestampX"] = now_iso()
     product["modifiedBy"] = call.user_id
@@ -123,9 +126,9 @@ def product_add(call):
     fields = _fields(call)
     iblock_id = _as_int(fields.get("iblockId"))
     if not iblock_id:
-        raise ApiError("ERROR_CORE", "Required fields: iblockId", 400)
+        raise ApiError(0, "Required fields: iblockId", 400)
     if not str(fields.get("name", "")).strip():
-        raise ApiError("ERROR_CORE", "Required fields: name", 400)
+        raise ApiError(0, "Required fields: name", 400)
     _check_catalog(call, iblock_id)
     product_id = next_id(call.portal, "product")
     default_measure = next(int(m["id"]) for m in call.portal["measures"].values() if m["isDefault"] == "Y")
@@ -155,7 +158,7 @@ def product_add(call):
 def _product(call, raw_id):
     product = call.portal["products"].get(str(_as_int(raw_id)))
     if product is None:
-        raise ApiError("ERROR_CORE", "Product is not exists", 400)
+        raise ApiError(0, "Product is not exists", 400)
     return product
 
 
@@ -195,18 +198,18 @@ def product_delete(call):
 def _price_values(call, fields):
     product_id, group_id = _as_int(fields.get("productId")), _as_int(fields.get("catalogGroupId"))
     if product_id is None or group_id is None or fields.get("price") in (None, "") or not fields.get("currency"):
-        raise ApiError("ERROR_CORE", "Required fields: productId, catalogGroupId, price, currency", 400)
+        raise ApiError(0, "Required fields: productId, catalogGroupId, price, currency", 400)
     _product(call, product_id)
     if str(group_id) not in call.portal["price_types"]:
-        raise ApiError("ERROR_CORE", f"Price type {group_id} not found", 400)
+        raise ApiError(0, "Validate price error. Catalog price group is wrong", 400)
     if fields["currency"] not in call.portal["currencies"]:
-        raise ApiError("ERROR_CORE", f"Currency {fields['currency']} not found", 400)
+        raise ApiError(0, f"Currency {fields['currency']} not found", 400)
     return product_id, group_id, float(fields["price"]), fields["currency"]
 
 
 def _create_price(call, product_id, group_id, price, currency):
     if any(p["productId"] == product_id and p["catalogGroupId"] == group_id for p in call.portal["prices"].values()):
-        raise ApiError("ERROR_CORE", SINGLE_PRICE_ERROR, 400)
+        raise ApiError(0, SINGLE_PRICE_ERROR, 400)
     price_id = next_id(call.portal, "price")
     row = {
         "id": price_id,
@@ -232,7 +235,7 @@ def price_add(call):
 def _price(call, raw_id):
     row = call.portal["prices"].get(str(_as_int(raw_id)))
     if row is None:
-        raise ApiError("ERROR_CORE", "Price is not exists", 400)
+        raise ApiError(0, "Price is not exists", 400)
     return row
 
 
@@ -245,7 +248,7 @@ def price_update(call):
         p["id"] != row["id"] and p["productId"] == product_id and p["catalogGroupId"] == group_id
         for p in call.portal["prices"].values()
     ):
-        raise ApiError("ERROR_CORE", SINGLE_PRICE_ERROR, 400)
+        raise ApiError(0, SINGLE_PRICE_ERROR, 400)
     row.update(
         productId=product_id,
         catalogGroupId=group_id,

@@ -67,10 +67,13 @@ def preset_get(call):
 
 # ---- requisites -----------------------------------------------------------------------------
 def _check_owner(call, entity_type_id, entity_id):
+    """Error texts as in crm-requisite-add.md (legacy CRM: empty error code)."""
     if entity_type_id not in (3, 4):
-        raise ApiError("", "ENTITY_TYPE_ID: only 3 (contact) and 4 (company) are allowed", 400)
+        raise ApiError("", "ENTITY_TYPE_ID is not defined or invalid.", 400)
+    if not entity_id:
+        raise ApiError("", "ENTITY_ID is not defined or invalid.", 400)
     if str(entity_id) not in call.portal["items"][str(entity_type_id)]:
-        raise ApiError("", f"The entity with ID '{entity_id}' is not found", 400)
+        raise ApiError("", "Entity not found.", 400)
 
 
 @method("crm.requisite.add", write=True)
@@ -78,13 +81,11 @@ def requisite_add(call):
     fields = _fields(call)
     entity_type_id, entity_id = _as_int(fields.get("ENTITY_TYPE_ID")), _as_int(fields.get("ENTITY_ID"))
     preset_id = _as_int(fields.get("PRESET_ID"))
-    if not preset_id:
-        raise ApiError("", "The field PRESET_ID is required", 400)
-    if str(preset_id) not in call.portal["presets"]:
-        raise ApiError("", f"The Preset with ID '{preset_id}' is not found", 400)
-    if not str(fields.get("NAME", "")).strip():
-        raise ApiError("", "The field NAME is required", 400)
     _check_owner(call, entity_type_id, entity_id)
+    if not preset_id or str(preset_id) not in call.portal["presets"]:
+        raise ApiError("", "PRESET_ID is not defined or invalid.", 400)
+    if not str(fields.get("NAME", "")).strip():
+        raise ApiError("", 'The field "NAME" is required.', 400)
     row_id = next_id(call.portal, "requisite")
     row = {
         "ID": str(row_id),
@@ -116,7 +117,7 @@ def requisite_update(call):
     row = _requisite(call, call.param("id", "ID"))
     fields = _fields(call)
     if "PRESET_ID" in fields and str(_as_int(fields["PRESET_ID"])) not in call.portal["presets"]:
-        raise ApiError("", "The Preset with ID is not found", 400)
+        raise ApiError("", "PRESET_ID is not defined or invalid.", 400)
     row.update({k: v for k, v in fields.items() if k not in ("ID", "ENTITY_TYPE_ID", "ENTITY_ID")})
     row["DATE_MODIFY"] = now_iso()
     return True
@@ -146,13 +147,15 @@ def requisite_delete(call):
 
 # ---- addresses (crm-address-add.md: returns true; identified by the triple) -----------------
 def _address_key(call):
+    """The (TYPE_ID, ENTITY_TYPE_ID, ENTITY_ID) triple; messages as in crm-address-add.md."""
     fields = _fields(call)
-    key = tuple(_as_int(fields.get(k)) for k in ("TYPE_ID", "ENTITY_TYPE_ID", "ENTITY_ID"))
-    if None in key:
-        raise ApiError("", "TYPE_ID, ENTITY_TYPE_ID and ENTITY_ID are required", 400)
-    if key[0] not in ADDRESS_TYPES:
-        raise ApiError("", f"Invalid address type '{key[0]}'", 400)
-    return fields, tuple(str(k) for k in key)
+    key = []
+    for name in ("TYPE_ID", "ENTITY_TYPE_ID", "ENTITY_ID"):
+        value = _as_int(fields.get(name))
+        if not value or (name == "TYPE_ID" and value not in ADDRESS_TYPES):
+            raise ApiError("", f"{name} is not defined or invalid.", 400)
+        key.append(str(value))
+    return fields, tuple(key)
 
 
 def _find_address(call, key):
@@ -165,12 +168,12 @@ def _find_address(call, key):
 @method("crm.address.add", write=True)
 def address_add(call):
     fields, key = _address_key(call)
-    if key[1] == "8" and key[2] not in call.portal["requisites"]:
-        raise ApiError("", "The Requisite with ID is not found", 400)
     if key[1] not in ("8", "1", "3", "4"):
-        raise ApiError("", "Invalid ENTITY_TYPE_ID", 400)
+        raise ApiError("", "ENTITY_TYPE_ID is not defined or invalid.", 400)
+    if key[1] == "8" and key[2] not in call.portal["requisites"]:
+        raise ApiError("", "ENTITY_ID is not defined or invalid.", 400)
     if _find_address(call, key):
-        raise ApiError("", "TypeAddress exists", 400)
+        raise ApiError("", "TypeAddress exists.", 400)
     row = {
         "TYPE_ID": key[0],
         "ENTITY_TYPE_ID": key[1],

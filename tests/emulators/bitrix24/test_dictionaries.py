@@ -56,7 +56,7 @@ def test_address_is_unique_per_type_and_updated_by_triple(portal):
     key = {"TYPE_ID": 6, "ENTITY_TYPE_ID": 8, "ENTITY_ID": requisite_id}
     assert portal.call("crm.address.add", fields={**key, "CITY": "Москва", "ADDRESS_1": "Тверская, 1"}) is True
     status, body = portal.error("crm.address.add", fields={**key, "CITY": "Казань"})
-    assert status == 400 and body["error_description"] == "TypeAddress exists"
+    assert status == 400 and body["error_description"].startswith("TypeAddress exists")
     assert portal.call("crm.address.add", fields={**key, "TYPE_ID": 1, "CITY": "Тула"}) is True
     portal.call("crm.address.update", fields={**key, "CITY": "Санкт-Петербург"})
     rows = portal.call("crm.address.list", filter={"ENTITY_TYPE_ID": 8, "ENTITY_ID": requisite_id, "TYPE_ID": 6})
