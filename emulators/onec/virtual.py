@@ -42,9 +42,10 @@ def run_virtual(store, register_set, function, args):
     if function in ("Balance", "Turnovers") and not accumulation:
         raise bad_request(f"Виртуальная таблица {function} не поддерживается для регистра сведений")
     params = parse_params(args)
-    rows = [r for r in store.rows(rows_es.name) if r.get("Active", True)]
+    rows = store.rows(rows_es.name)
     if params.get("Condition"):
-        rows = filter_rows(store, rows_es, rows, params["Condition"])
+        rows = filter_rows(store, rows_es, rows, params["Condition"], row_source=rows_es.name)
+    rows = [r for r in rows if r.get("Active", True)]
     if function in ("SliceLast", "SliceFirst"):
         return slice_table(rows_es, rows, params, last=function == "SliceLast")
     dims = chosen_dimensions(rows_es, params.get("Dimensions"))

@@ -4,6 +4,7 @@ import datetime as dt
 import random
 
 from ..mutations import COUNTERPARTIES, PRODUCTS, Operations
+from ..posting import order_remainder
 from ..schema import EMPTY_REF
 from ..store import composite_type
 from .addresses import Addresses
@@ -309,7 +310,8 @@ class DatasetBuilder:
         half = max(1, int(first["Количество"] // 2)) if first["Количество"] >= 2 else first["Количество"]
         self.ops.create_realization(order["Ref_Key"], [{"product": first["Номенклатура_Key"], "quantity": half}],
                                     date=self.later(order["Date"], 2))
-        self.ops.create_realization(order["Ref_Key"], date=self.later(order["Date"], 6))
+        if any(qty > 0 for qty, _ in order_remainder(self.store, order["Ref_Key"]).values()):
+            self.ops.create_realization(order["Ref_Key"], date=self.later(order["Date"], 6))
 
     # ------------------------------------------------------------ everything
 
