@@ -83,3 +83,29 @@ class PortalSettings(models.Model):
     @property
     def onec_configured(self) -> bool:
         return bool(self.onec_url and self.onec_user)
+
+
+class PaymentNotification(models.Model):
+    """One «клиент оплатил» notification per deal and payment state; the unique row makes it exactly once."""
+
+    class Source(models.TextChoices):
+        ROBOT = "robot", _("Робот")
+        EVENT = "event", _("Событие Битрикс24")
+        SYNC = "sync", _("Синхронизация")
+
+    portal = models.ForeignKey(Portal, on_delete=models.CASCADE, related_name="payment_notifications")
+    deal_id = models.PositiveBigIntegerField()
+    state_key = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    notification_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("уведомление об оплате")
+        verbose_name_plural = _("уведомления об оплате")
+        constraints = [
+            models.UniqueConstraint(fields=["portal", "deal_id", "state_key"], name="uniq_payment_notification")
+        ]
+
+    def __str__(self):
+        return f"Deal {self.deal_id} paid [{self.state_key}] via {self.source}"
