@@ -338,10 +338,13 @@ def validate_deal_stage(portal, item):
     item["closed"] = "Y" if semantic in ("S", "F") else "N"
 
 
-def recompute_opportunity(portal, deal):
+def recompute_opportunity(portal, deal, rows_changed=False):
+    """With isManualOpportunity=N a deal that has rows gets the rows' sum (universal/crm-item-update.md)."""
     if deal.get("isManualOpportunity") == "Y":
         return
     rows = portal["product_rows"].get(str(deal["id"]), [])
+    if not rows and not rows_changed:
+        return
     deal["opportunity"] = round(sum(float(r["price"]) * float(r["quantity"]) for r in rows), 2)
 
 
@@ -561,19 +564,17 @@ def productrow_set(call):
     # crm-item-productrow-set.md: rows that are not passed are removed (replace-all)
     stored = [make_row(call.portal, deal["id"], raw, i) for i, raw in enumerate(rows)]
     call.portal["product_rows"][str(deal["id"])] = stored
-    recompute_opportunity(call.portal, deal)
+    recompute_opportunity(call.portal, deal, rows_changed=True)
     call.emulator.events.fire(call.portal, "ONCRMDEALUPDATE", {"FIELDS": {"ID": deal["id"]}}, call.user_id)
     return {"productRows": stored}
 
 
 @method("crm.item.productrow.list")
 def productrow_list(call):
-    flt = call.param("filter", default={}) or {}
-    owner_type = str(flt.get("=ownerType", flt.get("ownerType", ""))).upper()
-    owner_id = flt.get("=ownerId", flt.get("ownerId"))
-    if owner_type != "D" or owner_id in (None, ""):
-        raise ApiError("INVALID_ARG_VALUE", "filter must contain =ownerType and =ownerId", 400)
-    rows = call.portal["product_rows"].get(str(as_int(owner_id)), [])
+    """Rows filtered like ``{"=ownerType": "D", "=ownerId": 5}`` (or by productId etc.)."""
+    rows = [row for rows in call.portal["product_rows"].values() for row in rows]
+    rows = query.apply_filter(rows, call.param("filter", default={}) or {}, lambda r, n: r.get(n))
+    rows = query.apply_order(rows, call.param("order", default={}), lambda r, n: r.get(n), "sort")
     return query.paginate(rows, call.param("start"), lambda page: {"productRows": page})
 
 

@@ -45,7 +45,8 @@ def test_multifield_append_update_by_id_and_delete(portal):
 
 
 def test_productrow_set_replaces_all_and_recomputes_opportunity(portal):
-    deal = _add(portal, 2, title="Заказ")
+    deal = _add(portal, 2, title="Заказ", opportunity=777)
+    assert deal["opportunity"] == 777, "without rows the given amount is kept"
     rows = [{"productName": "A", "price": 100, "quantity": 2}, {"productName": "B", "price": 50, "quantity": 1}]
     set_rows = portal.call("crm.item.productrow.set", ownerType="D", ownerId=deal["id"], productRows=rows)
     assert len(set_rows["productRows"]) == 2
