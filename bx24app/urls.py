@@ -1,7 +1,7 @@
 """URL routes: health check, admin, and the Bitrix24-facing endpoints."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from .health import healthz
 from .views.events import bitrix_event
@@ -14,4 +14,5 @@ urlpatterns = [
     path("bitrix/install/", installer, name="bitrix-install"),
     path("bitrix/events/", bitrix_event, name="bitrix-events"),
     path("bitrix/robots/payment-notify/", payment_notify_robot, name="bitrix-robot-payment-notify"),
+    path("bitrix/app/", include("bx24app.settings_page.urls")),
 ]

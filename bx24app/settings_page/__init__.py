@@ -1,0 +1,1 @@
+"""The embedded settings page (placement ``DEFAULT``): frame authentication, forms, views, sync status."""
