@@ -15,6 +15,29 @@ log = logging.getLogger(__name__)
 DELIVERY_TIMEOUT = 5
 
 
+def record_offline(portal, event, data, user_id):
+    """The offline queue keeps only the latest record per (event, object) (api-reference/events/offline-events.md)."""
+    queue_ = portal.setdefault("offline_events", [])
+    object_id = str((data.get("FIELDS") or {}).get("ID", ""))
+    queue_[:] = [
+        e for e in queue_ if not (e["EVENT_NAME"] == event and e["_object"] == object_id and not e["PROCESS_ID"])
+    ]
+    portal["seq"]["offline"] = portal["seq"].get("offline", 0) + 1
+    queue_.append(
+        {
+            "ID": portal["seq"]["offline"],
+            "TIMESTAMP_X": now_iso(),
+            "EVENT_NAME": event,
+            "EVENT_DATA": data,
+            "EVENT_ADDITIONAL": {"user_id": user_id},
+            "MESSAGE_ID": secrets.token_hex(16),
+            "PROCESS_ID": "",
+            "ERROR": 0,
+            "_object": object_id,
+        }
+    )
+
+
 class EventBus:
     """Builds payloads under the store lock and posts them from a daemon thread."""
 
@@ -48,12 +71,16 @@ class EventBus:
             )
         return block
 
-    def fire(self, portal, event, data, user_id):
-        """Queue ``event`` for every online handler bound to it (only while the app is installed)."""
+    def fire(self, portal, event, data, user_id, auth_connector=None):
+        """Queue ``event`` for every online handler bound to it and record it for offline bindings."""
         if not portal.get("installed", True):
             return
         for binding in list(portal["events"].values()):
-            if binding["event"] != event or binding["offline"]:
+            if binding["event"] != event:
+                continue
+            if binding["offline"]:
+                if not auth_connector or auth_connector != binding.get("auth_connector"):
+                    record_offline(portal, event, data, user_id)
                 continue
             auth_user = binding.get("auth_type") or user_id
             payload = {

@@ -122,6 +122,7 @@ def new_portal(domain, license_family="project", admin=None):
         "robot_calls": {},
         "notifications": {},
         "deliveries": [],
+        "offline_events": [],
     }
     user = add_user(
         portal,

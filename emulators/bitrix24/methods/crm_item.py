@@ -388,6 +388,17 @@ def _event_name(type_id, action):
     return f"ONCRM{ENTITY_NAMES[type_id]}{action}"
 
 
+def _fire(call, event, item_id):
+    """Queue the event; ``auth_connector`` keeps the change out of that offline queue (offline-events.md)."""
+    call.emulator.events.fire(
+        call.portal,
+        event,
+        {"FIELDS": {"ID": item_id}},
+        call.user_id,
+        auth_connector=call.param("auth_connector", "AUTH_CONNECTOR"),
+    )
+
+
 @method("crm.item.add", write=True)
 def item_add(call):
     type_id = entity_type(call)
@@ -400,7 +411,7 @@ def item_add(call):
     items_of(call.portal, type_id)[str(item["id"])] = item
     if type_id == 2:
         record_stage_change(call.emulator, call.portal, item, None, call.user_id)
-    call.emulator.events.fire(call.portal, _event_name(type_id, "ADD"), {"FIELDS": {"ID": item["id"]}}, call.user_id)
+    _fire(call, _event_name(type_id, "ADD"), item["id"])
     return {"item": output_item(call.portal, item, original_uf=wants_original(call))}
 
 
@@ -429,7 +440,7 @@ def item_update(call):
         _update_deal_stage(call, item, before, fields)
     item["updatedTime"] = now_iso()
     item["updatedBy"] = call.user_id
-    call.emulator.events.fire(call.portal, _event_name(type_id, "UPDATE"), {"FIELDS": {"ID": item["id"]}}, call.user_id)
+    _fire(call, _event_name(type_id, "UPDATE"), item["id"])
     return {"item": output_item(call.portal, item, original_uf=wants_original(call))}
 
 
@@ -482,7 +493,7 @@ def item_delete(call):
     del items_of(call.portal, type_id)[str(item["id"])]
     if type_id == 2:
         call.portal["product_rows"].pop(str(item["id"]), None)
-    call.emulator.events.fire(call.portal, _event_name(type_id, "DELETE"), {"FIELDS": {"ID": item["id"]}}, call.user_id)
+    _fire(call, _event_name(type_id, "DELETE"), item["id"])
     return []
 
 
@@ -565,7 +576,7 @@ def productrow_set(call):
     stored = [make_row(call.portal, deal["id"], raw, i) for i, raw in enumerate(rows)]
     call.portal["product_rows"][str(deal["id"])] = stored
     recompute_opportunity(call.portal, deal, rows_changed=True)
-    call.emulator.events.fire(call.portal, "ONCRMDEALUPDATE", {"FIELDS": {"ID": deal["id"]}}, call.user_id)
+    _fire(call, "ONCRMDEALUPDATE", deal["id"])
     return {"productRows": stored}
 
 

@@ -1,6 +1,7 @@
 """System methods: app.info, users, event.*, placement.*, bizproc.robot.*, im.notify.*."""
 
 import re
+import secrets
 import time
 
 from .. import query
@@ -305,3 +306,58 @@ def notify_system(call):
 @method("im.notify.personal.add", write=True)
 def notify_personal(call):
     return _notify(call, "personal")
+
+
+# ---- offline events (api-reference/events/event-offline-get.md) ---------------------------------
+def _public_offline(record):
+    return {k: v for k, v in record.items() if not k.startswith("_") and k not in ("PROCESS_ID", "ERROR")}
+
+
+@method("event.offline.get", admin=True, write=True)
+def event_offline_get(call):
+    """Read up to ``limit`` records; ``clear=1`` deletes them, ``clear=0`` reserves them under a process_id."""
+    queue_ = call.portal.setdefault("offline_events", [])
+    limit = int(call.param("limit", default=50) or 50)
+    clear = str(call.param("clear", default="1")) not in ("0", "N", "false")
+    flt = call.param("filter", default={}) or {}
+    free = [e for e in queue_ if not e["PROCESS_ID"] and (call.param("error") or not e["ERROR"])]
+    picked = query.apply_filter(free, flt, lambda r, n: r.get(n.upper()))[:limit]
+    process_id = "" if clear else secrets.token_hex(16)
+    for record in picked:
+        if clear:
+            queue_.remove(record)
+        else:
+            record["PROCESS_ID"] = process_id
+    return {"process_id": process_id or None, "events": [_public_offline(r) for r in picked]}
+
+
+def _reserved(call):
+    process_id = call.param("process_id", default="")
+    message_ids = call.param("message_id", default=None)
+    message_ids = list(message_ids.values()) if isinstance(message_ids, dict) else message_ids
+    queue_ = call.portal.setdefault("offline_events", [])
+    return queue_, [
+        e for e in queue_ if e["PROCESS_ID"] == process_id and (not message_ids or e["MESSAGE_ID"] in message_ids)
+    ]
+
+
+@method("event.offline.clear", admin=True, write=True)
+def event_offline_clear(call):
+    queue_, records = _reserved(call)
+    for record in records:
+        queue_.remove(record)
+    return True
+
+
+@method("event.offline.error", admin=True, write=True)
+def event_offline_error(call):
+    _, records = _reserved(call)
+    for record in records:
+        record.update(PROCESS_ID="", ERROR=1)
+    return True
+
+
+@method("event.offline.list", admin=True)
+def event_offline_list(call):
+    records = call.portal.setdefault("offline_events", [])
+    return query.paginate(records, call.param("start"), lambda page: [_public_offline(r) for r in page])

@@ -93,3 +93,17 @@ def test_uninstall_sends_event_without_token_and_revokes(portal, receiver):
 def test_placement_bind_and_get(portal):
     assert portal.call("placement.bind", PLACEMENT="CRM_DEAL_DETAIL_TAB", HANDLER="http://app/tab", TITLE="1С") is True
     assert portal.call("placement.get")[0]["placement"] == "CRM_DEAL_DETAIL_TAB"
+
+
+def test_offline_events_keep_latest_and_respect_auth_connector(portal):
+    assert portal.call("event.bind", event="ONCRMDEALUPDATE", event_type="offline", auth_connector="sync")
+    deal = _deal(portal)
+    for stage in ("PREPARATION", "EXECUTING"):
+        portal.call("crm.item.update", entityTypeId=2, id=deal["id"], fields={"stageId": stage})
+    own = _deal(portal)
+    portal.call("crm.item.update", entityTypeId=2, id=own["id"], fields={"title": "x"}, auth_connector="sync")
+    reserved = portal.call("event.offline.get", clear=0)
+    assert [e["EVENT_DATA"]["FIELDS"]["ID"] for e in reserved["events"]] == [deal["id"]]
+    assert reserved["process_id"] and portal.call("event.offline.get")["events"] == []
+    assert portal.call("event.offline.clear", process_id=reserved["process_id"]) is True
+    assert portal.call("event.offline.list") == []
