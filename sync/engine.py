@@ -196,7 +196,11 @@ class ProblemLog:
         self._reported: dict[tuple[str, str], tuple[str, list[Problem]]] = {}
 
     def report(self, kind: str, ref: str, label: str, problems: Iterable[Problem]) -> None:
-        self._reported[(kind, ref)] = (label[:300], list(problems))
+        """Replace what is known about this record; several findings of one code become one problem."""
+        merged: dict[str, list[str]] = {}
+        for problem in problems:
+            merged.setdefault(problem.code, []).append(problem.message)
+        self._reported[(kind, ref)] = (label[:300], [Problem(c, " ".join(dict.fromkeys(m))) for c, m in merged.items()])
 
     def count(self) -> int:
         return sum(len(p) for _, p in self._reported.values())

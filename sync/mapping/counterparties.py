@@ -34,6 +34,7 @@ ADDRESS_TYPE_IDS = {"legal": 6, "actual": 1, "delivery": 11}  # crm.enum.address
 TITLE_MAX = 255
 NAME_PART_MAX = 50
 _IP_PREFIX = re.compile(r"^\s*(ИП|И\.П\.|Индивидуальный\s+предприниматель)\s+", re.IGNORECASE)
+_REQUISITE_DATA = ("RQ_INN", "RQ_KPP", "RQ_OKPO", "RQ_COMPANY_FULL_NAME")  # names alone do not make a requisite
 _CURRENCY_BY_CODE = {"643": "RUB", "810": "RUB", "840": "USD", "978": "EUR", "156": "CNY", "398": "KZT", "933": "BYN"}
 
 
@@ -85,7 +86,7 @@ def _company_bundle(cp: Counterparty, label: str, assigned_by_id: int | None) ->
     bank_details = tuple(_bank_detail(acc, problems) for acc in cp.bank_accounts if not acc.deletion_mark)
     requisite_fields = _ip_fields(cp, inn) if ip else _legal_fields(cp, inn, kpp, problems)
     requisite = None
-    if any(v for k, v in requisite_fields.items() if k != "NAME") or addresses or bank_details:
+    if any(requisite_fields.get(k) for k in _REQUISITE_DATA) or addresses or bank_details:
         preset = PRESET_INDIVIDUAL if ip else PRESET_COMPANY
         requisite = RequisitePayload(_requisite_xml_id(cp.ref), preset, requisite_fields)
     return ClientBundle(

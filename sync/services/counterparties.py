@@ -85,6 +85,7 @@ class CounterpartyPlanner:
             self._finish(bundle, True, [], skipped=True)
             return
         group = CommandGroup(KIND, bundle.onec_ref, bundle.label)
+        is_new = self.links.get(bundle.kind, bundle.onec_ref) is None
         entity_id = self._entity_command(group, "e", bundle.kind, bundle.onec_ref, bundle.item, existing_fm)
         if bundle.requisite:
             requisite_id = self._requisite_commands(group, bundle, entity_id)
@@ -100,7 +101,7 @@ class CounterpartyPlanner:
         def on_done(ok: bool, errors: list[str]) -> None:
             if ok and not persons_inline:
                 self._submit_persons(bundle, existing_fm)
-            self._finish(bundle, ok, errors, wrote=wrote, created=self.links.get(bundle.kind, bundle.onec_ref))
+            self._finish(bundle, ok, errors, wrote=wrote, created=is_new)
 
         group.on_done = on_done
         self.executor.submit(group)
@@ -204,7 +205,7 @@ class CounterpartyPlanner:
 
     # ------------------------------------------------------------------ outcome
     def _finish(self, bundle: ClientBundle, ok: bool, errors: list[str], *, skipped=False, wrote=False,
-                created=None) -> None:
+                created=False) -> None:
         problems = list(bundle.problems) + [Problem("bitrix_error", f"Битрикс24 отклонил запись: {e}") for e in errors]
         self.ctx.problems.report(KIND, bundle.onec_ref, bundle.label, problems)
         for person in bundle.contact_persons:
@@ -216,6 +217,8 @@ class CounterpartyPlanner:
         self.versions.put(bundle.onec_ref, self.current_versions[bundle.onec_ref])
         if skipped:
             self.counts.skipped += 1
+        elif created:
+            self.counts.created += 1
         elif not wrote:
             self.counts.unchanged += 1
         else:
