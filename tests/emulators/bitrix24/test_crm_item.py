@@ -181,3 +181,15 @@ def test_deal_userfield_prefix_duplicates_and_values(portal):
         select=["id", "UF_CRM_ONEC_DOC"],
     )["items"]
     assert found == [{"id": deal["id"], "UF_CRM_ONEC_DOC": "ЗП-002"}]
+
+
+def test_concurrent_writes_get_unique_ids(portal):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def add(n):
+        return portal.raw("crm.item.add", entityTypeId=4, fields={"title": f"T{n}"}).json()["result"]["item"]["id"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(add, range(80)))
+    assert len(set(ids)) == 80
+    assert portal.raw("crm.item.list", entityTypeId=4).json()["total"] == 80
