@@ -15,7 +15,9 @@ from bx24app import portal_schema
 from bx24app.bitrix.errors import BitrixError
 from bx24app.models import Portal, PortalSettings
 from sync.models import SyncProblem, SyncRun
+from sync.onec.check import PRICE_TYPES
 from sync.onec.client import ODataClient
+from sync.onec.errors import OneCError
 from sync.onec.users import read_users
 
 log = logging.getLogger(__name__)
@@ -161,12 +163,27 @@ def remember_check_report(portal: Portal, summary: dict) -> None:
     cache.set(_cache_key(portal, "check"), summary, 24 * 3600)
 
 
-def onec_price_types(portal: Portal) -> list[str] | None:
-    """Names of 1С price types from the last successful connection check (None: not known yet)."""
+def onec_price_types(portal: Portal, portal_settings: PortalSettings | None = None) -> list[str] | None:
+    """Names of 1С price types (``Catalog_ТипыЦенНоменклатуры``): from the last successful connection check,
+    else read once and cached for five minutes. None when 1С is not configured or cannot be read."""
     summary = cached_check_report(portal)
     if summary and summary.get("ok"):
         return list(summary.get("price_types") or [])
-    return None
+    portal_settings = portal_settings or PortalSettings.objects.filter(portal=portal).first()
+    if portal_settings is None or not portal_settings.onec_configured:
+        return None
+    key = _cache_key(portal, "price_types")
+    names = cache.get(key)
+    if names is None:
+        client = ODataClient(portal_settings.onec_url, portal_settings.onec_user, portal_settings.onec_password,
+                             timeout=15, retries=2, backoff=0.3)
+        try:
+            names = [r.get("Description", "") for r in client.iter_rows(PRICE_TYPES, select="Ref_Key,Description")]
+        except OneCError as error:
+            log.info("price types of portal %s unavailable: %s", portal.member_id, error)
+            return None
+        cache.set(key, names, 300)
+    return list(names)
 
 
 def onec_users(portal: Portal, portal_settings: PortalSettings) -> list[dict]:
@@ -184,7 +201,7 @@ def onec_users(portal: Portal, portal_settings: PortalSettings) -> list[dict]:
 
 
 def forget_onec_cache(portal: Portal) -> None:
-    cache.delete_many([_cache_key(portal, "onec_users"), _cache_key(portal, "check")])
+    cache.delete_many([_cache_key(portal, what) for what in ("onec_users", "check", "price_types")])
 
 
 # ---- name matching -------------------------------------------------------------------------------------------
