@@ -1,5 +1,6 @@
 """Executing REST calls: auth, leaky bucket, operating budget, faults, admin checks, response shape."""
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -9,6 +10,8 @@ from . import auth
 from .errors import ApiError
 from .methods import REGISTRY, Call, ListResult
 from .state import MOSCOW
+
+log = logging.getLogger(__name__)
 
 
 class Stats:
@@ -76,7 +79,14 @@ def run_command(emulator, portal, user, name, params):
     emulator.limits.check_method(portal["member_id"], name)
     emulator.stats.count("commands", name)
     with emulator.store.lock:
-        outcome = entry.handler(Call(emulator, portal, user, params, name))
+        try:
+            outcome = entry.handler(Call(emulator, portal, user, params, name))
+        except ApiError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+            # malformed parameters (wrong shapes/types): a 400 like the portal's argument errors
+            log.warning("bad parameters for %s: %r", name, error)
+            raise ApiError("INVALID_ARG_VALUE", f"Invalid parameters: {error}", 400) from None
     operating, reset_at = emulator.limits.spend(portal["member_id"], name)
     if not isinstance(outcome, ListResult):
         outcome = ListResult(outcome)

@@ -219,6 +219,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 return
         except (ValueError, UnicodeDecodeError) as error:
             status, body = 400, {"error": "INVALID_REQUEST", "error_description": f"Bad request: {error}"}
+        except Exception:  # never leave a client hanging on an emulator bug
+            log.exception("emulator failure on %s %s", verb, self.path)
+            status, body = 500, {"error": "INTERNAL_SERVER_ERROR", "error_description": "Emulator failure"}
         self._send_json(status, body)
 
     def _oauth(self, params):

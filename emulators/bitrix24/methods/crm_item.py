@@ -1,5 +1,6 @@
 """Universal CRM items (crm.item.*) for deals, contacts and companies, product rows, duplicates."""
 
+import copy
 import re
 
 from .. import query
@@ -432,12 +433,17 @@ def _normalize_links(item, type_id):
 def item_update(call):
     type_id = entity_type(call)
     item = get_item(call.portal, type_id, call.param("id", "ID"))
-    before = dict(item, fm=[dict(f) for f in item.get("fm", [])])
+    before = copy.deepcopy(item)
     fields = call.param("fields", default={})
-    apply_fields(call, type_id, item, fields)
-    _normalize_links(item, type_id)
-    if type_id == 2:
-        _update_deal_stage(call, item, before, fields)
+    try:
+        apply_fields(call, type_id, item, fields)
+        _normalize_links(item, type_id)
+        if type_id == 2:
+            _update_deal_stage(call, item, before, fields)
+    except Exception:  # an invalid update changes nothing
+        item.clear()
+        item.update(before)
+        raise
     item["updatedTime"] = now_iso()
     item["updatedBy"] = call.user_id
     _fire(call, _event_name(type_id, "UPDATE"), item["id"])
@@ -448,12 +454,7 @@ def _update_deal_stage(call, item, before, fields):
     keys = {canonical_field(k) for k in fields}
     if "categoryId" in keys and item["categoryId"] != before["categoryId"] and "stageId" not in keys:
         item["stageId"] = ""  # moving to another funnel without a stage: its first stage
-    try:
-        validate_deal_stage(call.portal, item)
-    except ApiError:
-        item.clear()
-        item.update(before)
-        raise
+    validate_deal_stage(call.portal, item)
     recompute_opportunity(call.portal, item)
     if item["stageId"] != before["stageId"]:
         record_stage_change(call.emulator, call.portal, item, before["stageId"], call.user_id)
