@@ -135,6 +135,7 @@ def make_handler(emulator):
 
 class OneCHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go in separate writes: avoid 40 ms delayed-ACK stalls
     server_version = "Apache/2.4 1C:Enterprise/8.3"
     emu = None
 
