@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import counterparties, users
+from . import counterparties, orders, products, users
 from .client import ODataClient
 from .errors import PUBLISH_HINT, OneCError, OneCNotOData
 
-PRODUCT_SETS = ("Catalog_Номенклатура", "Catalog_ЕдиницыИзмерения", "Catalog_КлассификаторЕдиницИзмерения",
-                "Catalog_ТипыЦенНоменклатуры", "InformationRegister_ЦеныНоменклатуры",
-                "Document_ПоступлениеТоваровУслуг")
-ORDER_SETS = ("Document_ЗаказПокупателя", "Document_СчетНаОплатуПокупателю", "Document_РеализацияТоваровУслуг",
-              "Document_ПлатежноеПоручениеВходящее", "Document_ПриходныйКассовыйОрдер",
-              "Document_ОплатаОтПокупателяПлатежнойКартой", "AccumulationRegister_РасчетыСКонтрагентами_RecordType",
-              "AccumulationRegister_ЗаказыПокупателей_RecordType", "Catalog_ДоговорыКонтрагентов",
-              "Catalog_Организации")
 VERSION_CONSTANT = "Constant_НомерВерсииКонфигурации"
 RECOMMENDED_VERSION = (10, 3, 52, 2)
 PRICE_TYPES = "Catalog_ТипыЦенНоменклатуры"
@@ -23,7 +15,7 @@ PRICE_TYPES = "Catalog_ТипыЦенНоменклатуры"
 
 def required_entity_sets() -> tuple[str, ...]:
     """Every entity set the readers query (the publication must contain all of them)."""
-    sets = counterparties.ENTITY_SETS + users.ENTITY_SETS + PRODUCT_SETS + ORDER_SETS
+    sets = counterparties.ENTITY_SETS + users.ENTITY_SETS + products.ENTITY_SETS + orders.ENTITY_SETS
     return tuple(dict.fromkeys(sets))
 
 

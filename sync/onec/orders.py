@@ -1,0 +1,488 @@
+"""Customer orders (Документ.ЗаказПокупателя) with invoices, payments and shipments, read in bulk.
+
+Versions returned by scan() are keyed "<entity set>:<ref>" (e.g. "Document_ЗаказПокупателя:<ref>",
+"Document_ПлатежноеПоручениеВходящее:<ref>") and hold "<DataVersion>|<order ref>,<order ref>…": the document's
+DataVersion plus the orders it refers to, so that a changed, re-pointed or deleted invoice/payment/realization
+marks its old and new orders as changed. Keys of other shapes in known_versions are ignored. changed_refs and
+removed_refs are plain order refs. OrderFacts.version is a hash of all facts of the order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from . import decode, order_state
+from .changes import group_by, unique
+from .client import ODataClient, datetime_literal
+from .errors import OneCNotPublished
+from .products import currency_code, vat_rate
+from .records import ChangeSet, DocumentLine, Invoice, OrderFacts, Payment, Realization
+
+ORDERS = "Document_ЗаказПокупателя"
+INVOICES = "Document_СчетНаОплатуПокупателю"
+REALIZATIONS = order_state.REALIZATION
+BANK, CASH, CARD = order_state.PAYMENT_RECORDERS[:3]
+CLOSINGS = order_state.CLOSING
+SETTLEMENTS = "AccumulationRegister_РасчетыСКонтрагентами_RecordType"
+ORDER_MOVEMENTS = "AccumulationRegister_ЗаказыПокупателей_RecordType"
+CONTRACTS = "Catalog_ДоговорыКонтрагентов"
+ORGANIZATIONS = "Catalog_Организации"
+USERS = "Catalog_Пользователи"
+PRODUCTS = "Catalog_Номенклатура"
+UNITS = "Catalog_ЕдиницыИзмерения"
+CLASSIFIER = "Catalog_КлассификаторЕдиницИзмерения"
+CURRENCIES = "Catalog_Валюты"
+ENTITY_SETS = (ORDERS, INVOICES, REALIZATIONS, BANK, CASH, CARD, SETTLEMENTS, ORDER_MOVEMENTS, CONTRACTS,
+               ORGANIZATIONS, USERS, PRODUCTS, UNITS, CLASSIFIER, CURRENCIES)
+OPTIONAL_SETS = (CLOSINGS,)
+TRACKED_SETS = (ORDERS, INVOICES, REALIZATIONS, BANK, CASH, CARD, CLOSINGS)
+PAYMENT_SETS = (BANK, CASH, CARD)
+
+SCAN_PAGE = 5000
+REGISTER_ORDER = "Recorder,LineNumber"
+BY_INVOICES = "ПоСчетам"
+LINE_FIELDS = ("LineNumber", "Номенклатура_Key", "Количество", "Цена", "Сумма", "СтавкаНДС", "СуммаНДС",
+               "ПроцентСкидкиНаценки", "ПроцентАвтоматическихСкидок")
+ORDER_FIELDS = ("Ref_Key", "DataVersion", "DeletionMark", "Number", "Date", "Posted", "Организация_Key",
+                "Контрагент_Key", "ДоговорКонтрагента_Key", "ВалютаДокумента_Key", "СуммаДокумента",
+                "СуммаВключаетНДС", "Ответственный_Key", "Комментарий", "Товары", "Услуги")
+INVOICE_FIELDS = ("Ref_Key", "DataVersion", "DeletionMark", "Number", "Date", "ЗаказПокупателя_Key",
+                  "ВалютаДокумента_Key", "СуммаДокумента", "СуммаВключаетНДС", "Товары", "Услуги")
+REALIZATION_FIELDS = ("Ref_Key", "Number", "Date", "Posted", "DeletionMark", "СуммаДокумента", "Организация_Key",
+                      "Сделка", "Сделка_Type")
+SETTLEMENT_FIELDS = ("Period", "Recorder", "Recorder_Type", "LineNumber", "Active", "RecordType", "Сделка",
+                     "Сделка_Type", "СуммаВзаиморасчетов")
+MOVEMENT_FIELDS = ("Period", "Recorder", "Recorder_Type", "LineNumber", "Active", "RecordType",
+                   "ЗаказПокупателя_Key", "СуммаВзаиморасчетов")
+# Where each tracked document keeps the order(s) it refers to (read only for changed documents).
+LINK_FIELDS = {
+    ORDERS: ("Ref_Key",),
+    INVOICES: ("Ref_Key", "ЗаказПокупателя_Key"),
+    REALIZATIONS: ("Ref_Key", "Сделка", "Сделка_Type", "Товары", "Услуги"),
+    BANK: ("Ref_Key", "РасшифровкаПлатежа"),
+    CASH: ("Ref_Key", "РасшифровкаПлатежа"),
+    CARD: ("Ref_Key", "РасшифровкаПлатежа"),
+    CLOSINGS: ("Ref_Key", "Заказы"),
+}
+ORDER_TYPE = f"{decode.TYPE_PREFIX}{ORDERS}"
+INVOICE_TYPE = f"{decode.TYPE_PREFIX}{INVOICES}"
+
+
+def version_key(entity_set: str, ref: str) -> str:
+    return f"{entity_set}:{ref}"
+
+
+def split_version(value: str) -> tuple[str, list[str]]:
+    data_version, _, links = (value or "").partition("|")
+    return data_version, [r for r in links.split(",") if r]
+
+
+def join_version(data_version: str, order_refs: Iterable[str]) -> str:
+    return f"{data_version}|{','.join(sorted(set(order_refs)))}"
+
+
+@dataclass
+class ScanState:
+    """Versions being built by one scan and the orders marked changed so far."""
+
+    known: dict[str, str]
+    versions: dict[str, str]
+    changed: set[str]
+
+
+class OrderReader:
+    """scan() detects changed orders from document DataVersions; read() gathers OrderFacts in bulk."""
+
+    def __init__(self, client: ODataClient, *, window_days: int = 90, lookback_days: int = 30,
+                 scan_page: int = SCAN_PAGE, now: Callable[[], datetime] = datetime.now):
+        self.client = client
+        self.window_days = window_days
+        self.lookback_days = lookback_days
+        self.scan_page = scan_page
+        self.now = now
+        self.unpublished: set[str] = set()
+        self.lookups: dict[str, dict[str, dict]] = {}
+
+    # ------------------------------------------------------------ change detection
+
+    def scan(self, known_versions: dict[str, str], extra_refs: Iterable[str] = ()) -> ChangeSet:
+        known = {k: v for k, v in known_versions.items() if ":" in k and k.startswith("Document_")}
+        state = ScanState(known=known, versions={}, changed=set())
+        orders = self.current_orders(list(unique(extra_refs)))
+        for ref, dv in orders.items():
+            self.note(state, ORDERS, ref, dv, [ref])
+        for entity_set in TRACKED_SETS[1:]:
+            self.scan_documents(state, entity_set)
+        removed = self.removed_orders(state, orders)
+        self.note_gone_documents(state)
+        self.add_outside_orders(state)
+        tracked = {k.split(":", 1)[1] for k in state.versions if k.startswith(ORDERS + ":")}
+        changed = [ref for ref in state.changed if ref in tracked]
+        return ChangeSet(changed_refs=sorted(changed), versions=state.versions, removed_refs=sorted(removed))
+
+    def window_start(self, extra_days: int = 0) -> datetime:
+        start = self.now() - timedelta(days=self.window_days + extra_days)
+        return start.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def current_orders(self, extra_refs: list[str]) -> dict[str, str]:
+        """Ref → DataVersion of orders in the window plus the extra (open-deal) orders."""
+        window = f"Date ge {datetime_literal(self.window_start())}"
+        rows = list(self.client.iter_rows(ORDERS, select="Ref_Key,DataVersion", filter=window,
+                                          page_size=self.scan_page))
+        found = {r["Ref_Key"]: decode.text(r.get("DataVersion")) for r in rows}
+        missing = [r for r in extra_refs if r not in found]
+        if missing:
+            found.update({r["Ref_Key"]: decode.text(r.get("DataVersion"))
+                          for r in self.client.rows_by_refs(ORDERS, missing, select="Ref_Key,DataVersion")})
+        return found
+
+    def scan_documents(self, state: ScanState, entity_set: str) -> None:
+        window = f"Date ge {datetime_literal(self.window_start(self.lookback_days))}"
+        rows = self.optional_rows(entity_set, lambda: self.client.iter_rows(
+            entity_set, select="Ref_Key,DataVersion", filter=window, page_size=self.scan_page))
+        if rows is None:
+            self.keep_known(state, entity_set)
+            return
+        current = {r["Ref_Key"]: decode.text(r.get("DataVersion")) for r in rows}
+        changed = {ref for ref, dv in current.items()
+                   if split_version(state.known.get(version_key(entity_set, ref), ""))[0] != dv}
+        links = self.document_links(entity_set, changed)
+        for ref, dv in current.items():
+            key = version_key(entity_set, ref)
+            if ref in changed:
+                self.note(state, entity_set, ref, dv, links.get(ref, []))
+            else:
+                state.versions[key] = state.known[key]
+
+    def keep_known(self, state: ScanState, entity_set: str) -> None:
+        for key, value in state.known.items():
+            if key.startswith(entity_set + ":"):
+                state.versions[key] = value
+
+    def optional_rows(self, entity_set: str, fetch) -> list[dict] | None:
+        """Rows of an optional set; None (remembered) when 1С does not publish it."""
+        if entity_set in self.unpublished:
+            return None
+        try:
+            return list(fetch())
+        except OneCNotPublished:
+            if entity_set not in OPTIONAL_SETS:
+                raise
+            self.unpublished.add(entity_set)
+            return None
+
+    def note(self, state: ScanState, entity_set: str, ref: str, data_version: str, orders: list[str]) -> None:
+        """Record a document's version; if it is new or changed, mark its old and new orders changed."""
+        key = version_key(entity_set, ref)
+        value = join_version(data_version, orders)
+        previous = state.known.get(key)
+        if previous != value:
+            state.changed.update(orders)
+            state.changed.update(split_version(previous)[1] if previous else [])
+        state.versions[key] = value
+
+    def note_gone_documents(self, state: ScanState) -> None:
+        """Documents known before but not seen now (deleted, or moved out of the window): mark their orders."""
+        for key, value in state.known.items():
+            if key not in state.versions:
+                state.changed.update(split_version(value)[1])
+
+    def removed_orders(self, state: ScanState, orders: dict[str, str]) -> list[str]:
+        """Known orders not seen now that 1С no longer has at all (the rest simply left the window)."""
+        prefix = ORDERS + ":"
+        gone = [k[len(prefix):] for k in state.known if k.startswith(prefix) and k[len(prefix):] not in orders]
+        if not gone:
+            return []
+        existing = {r["Ref_Key"] for r in self.client.rows_by_refs(ORDERS, gone, select="Ref_Key")}
+        return [ref for ref in gone if ref not in existing]
+
+    def add_outside_orders(self, state: ScanState) -> None:
+        """Orders outside the window that a changed document refers to: track them too."""
+        tracked = {k.split(":", 1)[1] for k in state.versions if k.startswith(ORDERS + ":")}
+        outside = [ref for ref in state.changed if ref not in tracked]
+        if not outside:
+            return
+        for row in self.client.rows_by_refs(ORDERS, outside, select="Ref_Key,DataVersion"):
+            state.versions[version_key(ORDERS, row["Ref_Key"])] = join_version(
+                decode.text(row.get("DataVersion")), [row["Ref_Key"]])
+
+    def document_links(self, entity_set: str, refs: Iterable[str]) -> dict[str, list[str]]:
+        """Document ref → the order refs it refers to (for changed documents only)."""
+        if not refs:
+            return {}
+        rows = list(self.client.rows_by_refs(entity_set, refs, select=LINK_FIELDS[entity_set]))
+        links = {row["Ref_Key"]: order_refs_of(entity_set, row) for row in rows}
+        invoice_refs = [r for refs_ in links.values() for r in refs_ if r.startswith("invoice:")]
+        if invoice_refs:
+            orders_of = self.invoice_orders([r[len("invoice:"):] for r in invoice_refs])
+            links = {doc: sorted({o for r in refs_ for o in resolve_invoice(r, orders_of)})
+                     for doc, refs_ in links.items()}
+        return links
+
+    def invoice_orders(self, invoice_refs: list[str]) -> dict[str, str]:
+        rows = self.client.rows_by_refs(INVOICES, invoice_refs, select="Ref_Key,ЗаказПокупателя_Key")
+        return {r["Ref_Key"]: decode.ref(r.get("ЗаказПокупателя_Key")) for r in rows
+                if decode.ref(r.get("ЗаказПокупателя_Key"))}
+
+    # ------------------------------------------------------------ full facts
+
+    def read(self, refs) -> list[OrderFacts]:
+        """OrderFacts of the given orders, every related object fetched in bulk (OR-chains), never per order."""
+        refs = list(unique(refs))
+        if not refs:
+            return []
+        gathered = self.gather(refs)
+        return [OrderBuilder(gathered, self).facts(row) for row in gathered.orders]
+
+    def gather(self, refs: list[str]) -> Gathered:
+        client = self.client
+        orders = list(client.rows_by_refs(ORDERS, refs, select=ORDER_FIELDS))
+        invoices = [r for r in client.rows_by_refs(INVOICES, refs, select=INVOICE_FIELDS, key="ЗаказПокупателя_Key")
+                    if not decode.flag(r.get("DeletionMark"))]
+        invoice_refs = [i["Ref_Key"] for i in invoices]
+        settlements = self.register_rows(SETTLEMENTS, refs, SETTLEMENT_FIELDS, "Сделка", ORDERS)
+        settlements += self.register_rows(SETTLEMENTS, invoice_refs, SETTLEMENT_FIELDS, "Сделка", INVOICES)
+        movements = self.register_rows(ORDER_MOVEMENTS, refs, MOVEMENT_FIELDS, "ЗаказПокупателя_Key")
+        gathered = Gathered(orders=orders, invoices=invoices, settlements=settlements, movements=movements)
+        gathered.realizations = self.realizations(refs, movements)
+        gathered.recorders = self.payment_recorders(settlements)
+        gathered.contracts = self.by_refs(CONTRACTS, [o.get("ДоговорКонтрагента_Key") for o in orders],
+                                          "Ref_Key,ВедениеВзаиморасчетов,ВалютаВзаиморасчетов_Key")
+        lines = [line for doc in orders + invoices for part in ("Товары", "Услуги") for line in doc.get(part) or []]
+        gathered.products = self.by_refs(PRODUCTS, [line.get("Номенклатура_Key") for line in lines],
+                                         "Ref_Key,Description,DeletionMark,Услуга,БазоваяЕдиницаИзмерения_Key")
+        gathered.units = self.by_refs(UNITS, [line.get("ЕдиницаИзмерения_Key") for line in lines],
+                                      "Ref_Key,Description,ЕдиницаПоКлассификатору_Key")
+        for name, select in ((CLASSIFIER, "Ref_Key,Code,Description"), (ORGANIZATIONS, "Ref_Key,Description"),
+                             (USERS, "Ref_Key,Description"), (CURRENCIES, "Ref_Key,Code,Description")):
+            setattr(gathered, LOOKUP_ATTRS[name], self.lookup(name, select))
+        return gathered
+
+    def register_rows(self, register: str, refs: list[str], select, key: str, key_type: str | None = None):
+        if not refs:
+            return []
+        return list(self.client.rows_by_refs(register, refs, select=select, key=key, key_type=key_type,
+                                             filter="Active eq true", orderby=REGISTER_ORDER))
+
+    def realizations(self, order_refs: list[str], movements: list[dict]) -> list[dict]:
+        """Posted realizations with Сделка = order, plus those that wrote shipment movements (per-line orders)."""
+        by_deal = list(self.client.rows_by_refs(REALIZATIONS, order_refs, select=REALIZATION_FIELDS, key="Сделка",
+                                                key_type=ORDERS, filter="Posted eq true"))
+        known = {r["Ref_Key"] for r in by_deal}
+        recorders = [r for r in order_state.shipment_recorders_of(movements) if r not in known]
+        more = list(self.client.rows_by_refs(REALIZATIONS, recorders, select=REALIZATION_FIELDS)) if recorders else []
+        return [r for r in by_deal + more if decode.flag(r.get("Posted"))]
+
+    def payment_recorders(self, settlements: list[dict]) -> dict[str, dict]:
+        """Number/Date of the payment documents that wrote payment movements, one query chain per type."""
+        found: dict[str, dict] = {}
+        payments = order_state.payment_movements(settlements)
+        for entity_set, rows in group_by(payments, order_state.recorder_type).items():
+            refs = [decode.text(r.get("Recorder")) for r in rows]
+            found.update(self.by_refs(entity_set, refs, "Ref_Key,Number,Date"))
+        return found
+
+    def by_refs(self, entity_set: str, refs: Iterable, select: str) -> dict[str, dict]:
+        refs = list(unique(decode.ref(r) for r in refs))
+        if not refs:
+            return {}
+        return {r["Ref_Key"]: r for r in self.client.rows_by_refs(entity_set, refs, select=select)}
+
+    def lookup(self, entity_set: str, select: str) -> dict[str, dict]:
+        """Small catalogs read whole once per reader."""
+        if entity_set not in self.lookups:
+            rows = self.client.iter_rows(entity_set, select=select, page_size=self.scan_page)
+            self.lookups[entity_set] = {r["Ref_Key"]: r for r in rows}
+        return self.lookups[entity_set]
+
+
+LOOKUP_ATTRS = {CLASSIFIER: "classifier", ORGANIZATIONS: "organizations", USERS: "users", CURRENCIES: "currencies"}
+
+
+def order_refs_of(entity_set: str, row: dict) -> list[str]:
+    """Orders a document refers to; invoices as 'invoice:<ref>' (resolved through ЗаказПокупателя later)."""
+    if entity_set == ORDERS:
+        return [row["Ref_Key"]]
+    if entity_set == INVOICES:
+        return [r for r in [decode.ref(row.get("ЗаказПокупателя_Key"))] if r]
+    if entity_set == REALIZATIONS:
+        lines = (row.get("Товары") or []) + (row.get("Услуги") or [])
+        refs = [deal_ref(row)] + [decode.ref(line.get("ЗаказПокупателя_Key")) for line in lines]
+        return list(unique(refs))
+    if entity_set == CLOSINGS:
+        return list(unique(decode.ref(line.get("ЗаказПокупателя")) for line in row.get("Заказы") or []
+                           if decode.type_name(line.get("ЗаказПокупателя_Type")) == ORDERS))
+    return list(unique(deal_ref(line) for line in row.get("РасшифровкаПлатежа") or []))
+
+
+def deal_ref(row: dict) -> str | None:
+    """Сделка as an order ref, or 'invoice:<ref>' for an invoice, else None."""
+    ref = decode.ref(row.get("Сделка"))
+    kind = row.get("Сделка_Type")
+    if ref and kind == ORDER_TYPE:
+        return ref
+    if ref and kind == INVOICE_TYPE:
+        return f"invoice:{ref}"
+    return None
+
+
+def resolve_invoice(ref: str, orders_of: dict[str, str]) -> list[str]:
+    if ref.startswith("invoice:"):
+        order = orders_of.get(ref[len("invoice:"):])
+        return [order] if order else []
+    return [ref]
+
+
+@dataclass
+class Gathered:
+    """All rows read for one batch of orders."""
+
+    orders: list[dict]
+    invoices: list[dict]
+    settlements: list[dict]
+    movements: list[dict]
+    realizations: list[dict] | None = None
+    recorders: dict[str, dict] | None = None
+    contracts: dict[str, dict] | None = None
+    products: dict[str, dict] | None = None
+    units: dict[str, dict] | None = None
+    classifier: dict[str, dict] | None = None
+    organizations: dict[str, dict] | None = None
+    users: dict[str, dict] | None = None
+    currencies: dict[str, dict] | None = None
+
+
+class OrderBuilder:
+    """Turns gathered rows into OrderFacts with the state derived per reference §2.14."""
+
+    def __init__(self, gathered: Gathered, reader: OrderReader):
+        self.g = gathered
+        self.invoices_by_order = group_by(gathered.invoices, lambda i: i.get("ЗаказПокупателя_Key"))
+        self.settlements_by_deal = group_by(gathered.settlements, lambda r: decode.text(r.get("Сделка")))
+        self.movements_by_order = group_by(gathered.movements, lambda r: r.get("ЗаказПокупателя_Key"))
+
+    def facts(self, row: dict) -> OrderFacts:
+        ref = row["Ref_Key"]
+        invoices = sorted(self.invoices_by_order.get(ref, []), key=lambda i: (decode.text(i.get("Date")), i["Ref_Key"]))
+        deals = [ref] + [i["Ref_Key"] for i in invoices]
+        settlements = [r for deal in deals for r in self.settlements_by_deal.get(deal, [])]
+        movements = self.movements_by_order.get(ref, [])
+        state = order_state.derive_state(decode.flag(row.get("Posted")), settlements, movements)
+        contract = self.g.contracts.get(decode.ref(row.get("ДоговорКонтрагента_Key")) or "", {})
+        responsible = decode.ref(row.get("Ответственный_Key"))
+        facts = OrderFacts(
+            ref=ref,
+            version="",
+            number=decode.text(row.get("Number")).strip(),
+            date=decode.date(row.get("Date")),
+            posted=decode.flag(row.get("Posted")),
+            deletion_mark=decode.flag(row.get("DeletionMark")),
+            counterparty_ref=decode.ref(row.get("Контрагент_Key")),
+            amount=decode.number(row.get("СуммаДокумента")),
+            currency_code=self.currency(row.get("ВалютаДокумента_Key")),
+            amount_includes_vat=decode.flag(row.get("СуммаВключаетНДС")),
+            contract_ref=decode.ref(row.get("ДоговорКонтрагента_Key")),
+            settlement_by_invoices=contract.get("ВедениеВзаиморасчетов") == BY_INVOICES,
+            organization_name=self.name_of(self.g.organizations, row.get("Организация_Key")),
+            responsible_ref=responsible,
+            responsible_name=self.name_of(self.g.users, responsible),
+            comment=decode.text(row.get("Комментарий")),
+            lines=self.lines(row),
+            invoices=tuple(self.invoice(i) for i in invoices),
+            payments=self.payments(settlements, state),
+            realizations=self.realizations(ref, state),
+            paid_amount=state.paid_amount,
+            settlement_balance=state.settlement_balance,
+            shipment_balance=state.shipment_balance,
+            closed=state.closed,
+            paid=state.paid,
+            shipped=state.shipped,
+        )
+        return replace(facts, version=decode.version_hash(asdict(facts)))
+
+    # ------------------------------------------------------------ parts
+
+    def lines(self, doc: dict) -> tuple[DocumentLine, ...]:
+        goods = [self.line(line, service_part=False) for line in doc.get("Товары") or []]
+        services = [self.line(line, service_part=True) for line in doc.get("Услуги") or []]
+        return tuple(goods + services)
+
+    def line(self, line: dict, service_part: bool) -> DocumentLine:
+        product_ref = decode.ref(line.get("Номенклатура_Key"))
+        product = self.g.products.get(product_ref or "")
+        unit = self.unit_of(line, product)
+        content = decode.text(line.get("Содержание")) if service_part else ""
+        return DocumentLine(
+            line_number=decode.line_number(line.get("LineNumber")),
+            product_ref=product_ref,
+            product_name=content or decode.text((product or {}).get("Description")),
+            quantity=decode.number(line.get("Количество")),
+            price=decode.number(line.get("Цена")),
+            amount=decode.number(line.get("Сумма")),
+            discount_percent=decode.number(line.get("ПроцентСкидкиНаценки"))
+            + decode.number(line.get("ПроцентАвтоматическихСкидок")),
+            vat_rate=vat_rate(decode.text(line.get("СтавкаНДС"))),
+            vat_amount=decode.number(line.get("СуммаНДС")),
+            unit_okei_code=decode.text(unit.get("Code")),
+            unit_name=decode.text(unit.get("Description")),
+            is_service=service_part or decode.flag((product or {}).get("Услуга")),
+            product_deleted=product is None or decode.flag(product.get("DeletionMark")),
+        )
+
+    def unit_of(self, line: dict, product: dict | None) -> dict:
+        """OKEI row of the line's unit (ЕдиницыИзмерения → классификатор), else of the product's base unit."""
+        unit = self.g.units.get(decode.ref(line.get("ЕдиницаИзмерения_Key")) or "")
+        okei_ref = decode.ref((unit or {}).get("ЕдиницаПоКлассификатору_Key"))
+        if not okei_ref and product:
+            okei_ref = decode.ref(product.get("БазоваяЕдиницаИзмерения_Key"))
+        okei = self.g.classifier.get(okei_ref or "")
+        if okei:
+            return okei
+        return {"Description": (unit or {}).get("Description", "")}
+
+    def invoice(self, row: dict) -> Invoice:
+        return Invoice(
+            ref=row["Ref_Key"],
+            number=decode.text(row.get("Number")).strip(),
+            date=decode.date(row.get("Date")),
+            amount=decode.number(row.get("СуммаДокумента")),
+            currency_code=self.currency(row.get("ВалютаДокумента_Key")),
+            lines=self.lines(row),
+            amount_includes_vat=decode.flag(row.get("СуммаВключаетНДС")),
+        )
+
+    def payments(self, settlements: list[dict], state: order_state.OrderState) -> tuple[Payment, ...]:
+        amounts: dict[tuple[str, str], Decimal] = {}
+        for row in order_state.payment_movements(order_state.active(settlements)):
+            key = (order_state.recorder_type(row), decode.text(row.get("Recorder")))
+            amounts[key] = amounts.get(key, Decimal(0)) + decode.number(row.get("СуммаВзаиморасчетов"))
+        payments = []
+        for kind, ref in state.payment_recorders:
+            document = self.g.recorders.get(ref, {})
+            payments.append(Payment(recorder_ref=ref, recorder_type=kind,
+                                    number=decode.text(document.get("Number")).strip(),
+                                    date=decode.date(document.get("Date")), amount=amounts[(kind, ref)]))
+        return tuple(sorted(payments, key=lambda p: (p.date or datetime.min, p.recorder_ref)))
+
+    def realizations(self, order_ref: str, state: order_state.OrderState) -> tuple[Realization, ...]:
+        shipped_by = set(state.shipment_recorders)
+        rows = [r for r in self.g.realizations
+                if r["Ref_Key"] in shipped_by or (decode.text(r.get("Сделка")) == order_ref
+                                                   and r.get("Сделка_Type") == ORDER_TYPE)]
+        found = {
+            r["Ref_Key"]: Realization(ref=r["Ref_Key"], number=decode.text(r.get("Number")).strip(),
+                                      date=decode.date(r.get("Date")), amount=decode.number(r.get("СуммаДокумента")),
+                                      organization_name=self.name_of(self.g.organizations, r.get("Организация_Key")))
+            for r in rows
+        }
+        return tuple(sorted(found.values(), key=lambda r: (r.date or datetime.min, r.ref)))
+
+    def currency(self, ref) -> str:
+        return currency_code(self.g.currencies.get(decode.ref(ref) or ""))
+
+    @staticmethod
+    def name_of(table: dict[str, dict], ref) -> str:
+        return decode.text(table.get(decode.ref(ref) or "", {}).get("Description"))
