@@ -11,13 +11,16 @@ PAYMENT_TYPES = {"StandardODATA.Document_ПлатежноеПоручениеВ�
                  "StandardODATA.Document_ОплатаОтПокупателяПлатежнойКартой"}
 REALIZATION_TYPE = "StandardODATA.Document_РеализацияТоваровУслуг"
 CLOSING_TYPE = "StandardODATA.Document_ЗакрытиеЗаказовПокупателей"
-REQUIRED_CASES = """counterparty_legal_full counterparty_ip counterparty_person counterparty_folder counterparty_deleted
-counterparty_no_contacts counterparty_with_contact_persons bad_inn bad_kpp bad_bik bad_account bad_email bad_phone
-long_name empty_name dangling_reference product_service product_no_price product_calculated_price product_deleted
-product_foreign_currency_price product_bad_price order_new order_unposted order_invoiced order_partially_paid
-order_paid_bank order_paid_cash order_paid_card order_shipped_unpaid order_shipped_paid order_closed order_deleted
-order_paid_by_invoice order_deleted_product_line order_multiple_realizations order_zero_quantity_line
-order_foreign_currency""".split()
+REQUIRED_CASES = [
+    "counterparty_legal_full", "counterparty_ip", "counterparty_person", "counterparty_folder",
+    "counterparty_deleted", "counterparty_no_contacts", "counterparty_with_contact_persons", "bad_inn", "bad_kpp",
+    "bad_bik", "bad_account", "bad_email", "bad_phone", "long_name", "empty_name", "dangling_reference",
+    "product_service", "product_no_price", "product_calculated_price", "product_deleted",
+    "product_foreign_currency_price", "product_bad_price", "order_new", "order_unposted", "order_invoiced",
+    "order_partially_paid", "order_paid_bank", "order_paid_cash", "order_paid_card", "order_shipped_unpaid",
+    "order_shipped_paid", "order_closed", "order_deleted", "order_paid_by_invoice", "order_deleted_product_line",
+    "order_multiple_realizations", "order_zero_quantity_line", "order_foreign_currency",
+]
 
 
 def order_state(odata, ref):
@@ -35,7 +38,8 @@ def order_state(odata, ref):
     lines = odata.values("AccumulationRegister_ЗаказыПокупателей_RecordType",
                          _filter=f"ЗаказПокупателя_Key eq guid'{ref}'")
     open_amount = sum(r["СуммаВзаиморасчетов"] * (1 if r["RecordType"] == "Receipt" else -1) for r in lines)
-    shipments = {r["Recorder"] for r in lines if r["RecordType"] == "Expense" and r["Recorder_Type"] == REALIZATION_TYPE}
+    shipments = {r["Recorder"] for r in lines
+                 if r["RecordType"] == "Expense" and r["Recorder_Type"] == REALIZATION_TYPE}
     posted = order["Posted"]
     return {
         "posted": posted, "deleted": order["DeletionMark"], "invoices": len(invoices),
@@ -195,8 +199,8 @@ def test_bad_cases_are_really_bad(odata, cases):
         assert not checkdigits.account_is_valid(account["Банк"]["Code"], account["НомерСчета"])
     email = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     for ref in cases["bad_email"]:
-        rows = odata.values("InformationRegister_КонтактнаяИнформация",
-                            _filter=f"Объект eq cast(guid'{ref}','Catalog_Контрагенты') and Тип eq 'АдресЭлектроннойПочты'")
+        rows = odata.values("InformationRegister_КонтактнаяИнформация", _filter=f"Объект eq cast(guid'{ref}',"
+                            "'Catalog_Контрагенты') and Тип eq 'АдресЭлектроннойПочты'")
         assert any(not email.match(r["Представление"]) for r in rows)
     for ref in cases["bad_phone"]:
         rows = odata.values("InformationRegister_КонтактнаяИнформация",

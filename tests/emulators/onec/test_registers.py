@@ -34,7 +34,8 @@ def test_record_sets_keyed_by_recorder(odata):
     recorder = sets[0]["Recorder"]
     assert sets[0]["Recorder_Type"] == "StandardODATA.Document_УстановкаЦенНоменклатуры"
     assert sets[0]["RecordSet"] and all(r["Recorder"] == recorder for r in sets[0]["RecordSet"])
-    one = odata.get(f"{PRICES}(Recorder=guid'{recorder}',Recorder_Type='StandardODATA.Document_УстановкаЦенНоменклатуры')")
+    key = f"Recorder=guid'{recorder}',Recorder_Type='StandardODATA.Document_УстановкаЦенНоменклатуры'"
+    one = odata.get(f"{PRICES}({key})")
     assert one["RecordSet"] == sets[0]["RecordSet"]
     doc = odata.get(f"Document_УстановкаЦенНоменклатуры(guid'{recorder}')")
     assert doc["Posted"] is True and len(doc["Товары"]) == len(one["RecordSet"])
@@ -95,8 +96,8 @@ def test_balance_of_order_settlements(odata, cases):
     assert rows[0]["Сделка"] == new and rows[0]["Сделка_Type"] == "StandardODATA.Document_ЗаказПокупателя"
     paid = cases["order_paid_bank"][0]
     assert odata.values(f"{SETTLEMENTS}/Balance(Condition='{deal(paid)}')") == []
-    payment_rows = odata.values(f"{SETTLEMENTS}_RecordType", _filter=f"Сделка eq cast(guid'{paid}',"
-                                                                     "'Document_ЗаказПокупателя') and RecordType eq 'Expense'")
+    expense = f"Сделка eq cast(guid'{paid}','Document_ЗаказПокупателя') and RecordType eq 'Expense'"
+    payment_rows = odata.values(f"{SETTLEMENTS}_RecordType", _filter=expense)
     before_payment = payment_rows[0]["Period"]
     rows = odata.values(f"{SETTLEMENTS}/Balance(Period=datetime'{before_payment}',Condition='{deal(paid)}')")
     assert rows and rows[0]["СуммаВзаиморасчетовBalance"] > 0
