@@ -204,13 +204,21 @@ def _address_payload(address: Address) -> AddressPayload:
     fields = {
         "ADDRESS_1": street or address.presentation.strip(),
         "ADDRESS_2": f"кв./оф. {address.apartment}" if address.apartment else "",
-        "CITY": address.city or address.settlement,
+        "CITY": address_city(address),
         "POSTAL_CODE": address.postal_code,
         "REGION": address.district,
         "PROVINCE": address.region,
         "COUNTRY": address.country or ("Россия" if address.postal_code.isdigit() else ""),
     }
     return AddressPayload(ADDRESS_TYPE_IDS[address.kind], {k: _cut(v, 255) for k, v in fields.items() if v})
+
+
+def address_city(address: Address) -> str:
+    """City of an address; in КЛАДР federal cities (Москва г, Санкт-Петербург г) are the region, not Поле4."""
+    if address.city or address.settlement:
+        return address.city or address.settlement
+    region = address.region.strip()
+    return region[:-2].strip() if region.endswith(" г") else ""
 
 
 def _house(address: Address) -> str:

@@ -45,7 +45,8 @@ def test_legal_entity_becomes_company_with_requisite_addresses_and_bank_details(
     req = bundle.requisite
     assert req.preset_xml_id == PRESET_COMPANY
     assert req.fields["RQ_INN"] == "7707083893" and req.fields["RQ_KPP"] == "773601001"
-    assert req.fields["RQ_COMPANY_NAME"] == 'ООО "Ромашка"' and req.fields["RQ_COMPANY_FULL_NAME"].startswith("Общество")
+    assert req.fields["RQ_COMPANY_NAME"] == 'ООО "Ромашка"'
+    assert req.fields["RQ_COMPANY_FULL_NAME"].startswith("Общество")
     assert req.fields["RQ_OKPO"] == "12345678"
     legal_address, actual_address = bundle.addresses
     assert (legal_address.type_id, actual_address.type_id) == (6, 1)
@@ -125,6 +126,12 @@ def test_over_long_names_are_cut_and_reported():
     assert len(bundle.item.fields["title"]) == 255 and len(bundle.requisite.fields["RQ_COMPANY_FULL_NAME"]) == 255
     assert codes(bundle) == ["too_long", "too_long"]
     assert {p.message.split(" ")[0] for p in bundle.problems} == {"Наименование", "Полное"}
+
+
+def test_federal_city_is_taken_from_the_region():
+    spb = Address("legal", "193544, Санкт-Петербург г, Гагарина ул, дом 125", "193544", "Санкт-Петербург г",
+                  street="Гагарина ул", house="125")
+    assert counterparty_to_bundle(legal(addresses=(spb,))).addresses[0].fields["CITY"] == "Санкт-Петербург"
 
 
 def test_split_full_name():
