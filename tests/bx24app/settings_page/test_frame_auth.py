@@ -5,8 +5,8 @@ from django.core import signing
 
 from bx24app.models import Portal, PortalSettings
 from bx24app.settings_page.frame_auth import FrameUser, issue_frame_token
-
 from tests.conftest import provision_portal
+
 from .conftest import APP_URL, frame_token, launch, plain_user, save
 
 pytestmark = pytest.mark.django_db
