@@ -422,7 +422,7 @@ def filter_rows(store, es, rows, text, row_source=None):
     if row_source:
         plan = index_plan(ast)
         if plan and es.prop(plan[0]) and es.prop(plan[0]).kind not in (COMPOSITE_TYPE,):
-            idx = store.index(row_source, plan[0])
+            idx = store.index(row_source, plan[0], rows)
             positions = sorted({p for v in plan[1] for p in idx.get(v, ())})
             candidates = [rows[p] for p in positions]
     try:

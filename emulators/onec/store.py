@@ -162,10 +162,10 @@ class Store:
             for ref, rec_rows in self.movements[es.name].items()
         ]
 
-    def index(self, set_name, prop):
-        """value -> list of row positions for one property (built lazily)."""
-        rows = self.rows(set_name)
-        cache = self._cache[set_name][2]
+    def index(self, set_name, prop, rows):
+        """value (lower-cased if a string) -> positions in rows; cached while rows is the current list."""
+        entry = self._cache.get(set_name)
+        cache = entry[2] if entry is not None and entry[1] is rows else {}
         idx = cache.get(prop)
         if idx is None:
             default = self.schema[set_name].default(prop)
