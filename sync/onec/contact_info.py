@@ -19,6 +19,8 @@ SYNCED_TYPES = (ADDRESS_TYPE, *VALUE_TYPES)
 ADDRESS_KIND_CODES = {"000000001": "legal", "000000002": "actual", "000000014": "delivery"}
 ADDRESS_KIND_WORDS = (("юрид", "legal"), ("факт", "actual"), ("доставк", "delivery"))
 KIND_TYPE = "StandardODATA.Catalog_ВидыКонтактнойИнформации"
+# Cities of federal significance are stored as the region (Поле2) with empty Город/НаселенныйПункт.
+FEDERAL_CITIES = ("москва", "санкт-петербург", "севастополь")
 
 
 def synced_types_filter() -> str:
@@ -101,7 +103,7 @@ def address_of(row: dict, kind: str) -> Address:
         postal_code="" if foreign else field[0],
         region=field[1],
         district=field[2],
-        city=field[3] or field[4],
+        city=field[3] or field[4] or federal_city(field[1]),
         settlement=field[4],
         street=field[5],
         house=field[6],
@@ -110,3 +112,6 @@ def address_of(row: dict, kind: str) -> Address:
         country=field[0] if foreign else "",
     )
 
+
+def federal_city(region: str) -> str:
+    return region if region.strip().lower().startswith(FEDERAL_CITIES) else ""

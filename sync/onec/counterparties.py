@@ -75,9 +75,10 @@ def counterparty_version(data_version: str, contacts: list[dict], accounts: list
 class CounterpartyReader:
     """scan() finds new/changed counterparties from cheap columns; read() builds full records in bulk."""
 
-    def __init__(self, client: ODataClient, *, scan_page: int = SCAN_PAGE):
+    def __init__(self, client: ODataClient, *, scan_page: int = SCAN_PAGE, full_read_minimum: int = 200):
         self.client = client
         self.scan_page = scan_page
+        self.full_read_minimum = full_read_minimum
         self.snapshot: Snapshot | None = None
 
     # ------------------------------------------------------------ change detection
@@ -117,7 +118,7 @@ class CounterpartyReader:
             return []
         snapshot = self.snapshot or self.take_snapshot()
         self.snapshot = snapshot
-        full = wants_full_read(len(refs), len(snapshot.items))
+        full = wants_full_read(len(refs), len(snapshot.items), minimum=self.full_read_minimum)
         wanted = set(refs)
         rows = self.fetch(COUNTERPARTIES, refs, COUNTERPARTY_FIELDS, full, ITEMS_ONLY)
         accounts = self.fetch(BANK_ACCOUNTS, [a["Ref_Key"] for r in refs for a in snapshot.accounts.get(r, [])],

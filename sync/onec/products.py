@@ -361,7 +361,11 @@ class ProductBuilder:
         if price_type.calculated:
             return self.calculated_price(price_type, ref, problems)
         row = self.prices.slices.get(price_type.ref, {}).get(ref)
-        if not row or decode.number(row.get("Цена")) == 0:
+        if not row:
+            return None
+        if decode.number(row.get("Цена")) <= 0:
+            problems.append(f"В типе цен «{price_type.name}» цена равна {decode.number(row.get('Цена')):f} — "
+                            f"цена не передается")
             return None
         amount = decode.number(row.get("Цена")) / self.units.coefficient(decode.ref(row.get("ЕдиницаИзмерения_Key")))
         return Price(amount=amount.quantize(Decimal("0.01")), currency_code=self.currency(row.get("Валюта_Key")),
