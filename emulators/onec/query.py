@@ -451,6 +451,9 @@ def order_rows(store, es, rows, text):
         words = part.split()
         if not words or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
             raise bad_request(f"Ошибка разбора параметра запроса $orderby: '{part}'")
+        head = words[0].split("/", 1)[0]
+        if es.prop(head) is None and es.prop(head + "_Key") is None:
+            raise bad_request(f"Ошибка разбора параметра запроса $orderby: неизвестное свойство '{words[0]}'")
         getter = Compiler(es, store).compile_prop(words[0])
         keys.append((getter, len(words) == 2 and words[1].lower() == "desc"))
     rows = list(rows)

@@ -23,7 +23,7 @@ def parse_select(es, text):
             selected.add(head + "_Type")
         if head.endswith("_Type") and es.prop(head[:-5]):
             selected.add(head[:-5])
-    return selected
+    return selected or None
 
 
 def parse_expand(es, text):

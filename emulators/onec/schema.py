@@ -177,11 +177,13 @@ def owner_props(owner):
 def catalog_set(name, meta):
     short = name.split("_", 1)[1]
     hierarchical, owner, code_length = CATALOG_SHAPES[short]
-    props = [Prop("Ref_Key", GUID), Prop("DataVersion", STRING), Prop("DeletionMark", BOOLEAN)]
+    # Field order as observed in a real УТ 10.3-family answer (reference §1.4).
+    props = [Prop("Ref_Key", GUID), Prop("DataVersion", STRING), Prop("DeletionMark", BOOLEAN),
+             Prop("Predefined", BOOLEAN)]
     props += owner_props(owner)
     if hierarchical:
         props += [Prop("Parent_Key", REF, target=name), Prop("IsFolder", BOOLEAN)]
-    props += [Prop("Code", STRING), Prop("Description", STRING), Prop("Predefined", BOOLEAN)]
+    props += [Prop("Code", STRING), Prop("Description", STRING)]
     props += props_of_attributes(meta["attributes"])
     return EntitySet(name, "catalog", props, hierarchical=hierarchical, owner=owner, code_length=code_length)
 

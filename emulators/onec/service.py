@@ -91,6 +91,10 @@ class Context:
                 raise entity_not_found()
             return obj
         params = parse_key_params(key)
+        required = {"info_register": [p.name for p in self.es.dimensions], "recordset": ["Recorder"]}.get(
+            self.es.kind, ["Ref_Key"])
+        if not set(required) <= set(params):
+            raise bad_request(f"Неверный формат ключа сущности {self.set_name}: нужны {', '.join(required)}")
         for row in self.store.rows(self.set_name):
             if all(str(row.get(k, self.es.default(k))).lower() == v.lower() for k, v in params.items()):
                 return row

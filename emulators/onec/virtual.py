@@ -3,7 +3,7 @@
 import re
 from collections import defaultdict
 
-from .errors import bad_request
+from .errors import ODataError, bad_request
 from .query import filter_rows, normalize_datetime, split_top_level
 from .schema import COMPOSITE, COMPOSITE_TYPE, DATE, DECIMAL, EntitySet, Prop
 
@@ -24,7 +24,10 @@ def parse_params(text):
 
 def _param_value(raw):
     if raw.startswith("datetime'") and raw.endswith("'"):
-        return normalize_datetime(raw[9:-1])
+        try:
+            return normalize_datetime(raw[9:-1])
+        except ODataError:
+            raise bad_request(f"Неверное значение даты в параметре виртуальной таблицы: {raw}") from None
     if raw.startswith("'") and raw.endswith("'") and len(raw) >= 2:
         return raw[1:-1].replace("''", "'")
     return raw
