@@ -4,6 +4,7 @@ APP_ENV selects the profile: ``production`` (default; every secret must be given
 ``development`` (embedded defaults so a newcomer can run the tests and the demo without configuring anything).
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -107,6 +108,8 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db_url_config(required("DATABASE_URL"))}
 DATABASES["default"].setdefault("CONN_MAX_AGE", 60 if IS_PRODUCTION else 0)
+# Test database per test process, so that several suites on one machine never drop each other's database.
+DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=f"test_bx24app_{os.getpid()}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = required("REDIS_URL")
