@@ -219,6 +219,7 @@ class Operations:
             СуммаДокумента=money(sum(r["Сумма"] for r in goods + services)), СуммаВключаетНДС=True,
             УчитыватьНДС=True, ТипЦен_Key=self.refs["price_types"]["Оптовая"],
             Ответственный_Key=manager or party.get("ОсновнойМенеджерПокупателя_Key"),
+            КонтактноеЛицоКонтрагента_Key=party.get("ОсновноеКонтактноеЛицо_Key", EMPTY_REF),
             ДатаОплаты=date[:10] + "T00:00:00", ДатаОтгрузки=date[:10] + "T00:00:00", Комментарий=comment,
             АдресДоставки=delivery_address, Товары=goods, Услуги=services,
         )
