@@ -1,0 +1,337 @@
+"""Products sync against both emulators over HTTP: catalog products/services, sale and purchase prices."""
+
+from decimal import Decimal
+
+import pytest
+import requests
+
+from emulators.bitrix24 import methods as b24_methods
+from emulators.bitrix24.methods import catalog as b24_catalog
+from sync.models import EntityLink, SourceVersion, SyncProblem
+from sync.services.runs import sync_run_execute
+
+PRODUCTS = "Catalog_Номенклатура"
+WRITE_METHODS = ("catalog.product.add", "catalog.product.update", "catalog.product.service.add",
+                 "catalog.product.service.update", "catalog.price.add", "catalog.price.update",
+                 "catalog.price.modify", "catalog.price.delete", "catalog.product.delete")
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+# ---------------------------------------------------------------------------------------------- emulator shim
+# The Bitrix24 emulator has no catalog.product.service.* yet (docs: services are created and updated with those
+# methods, result key "service", type 7). Until it does, these tests register a minimal stand-in built on the
+# emulator's own product handlers; remove it once emulators/bitrix24/methods/catalog.py has the real methods.
+def _service_add(call):
+    call.params["fields"] = {**b24_catalog._fields(call), "type": 7}
+    return {"service": b24_catalog.product_add(call)["element"]}
+
+
+def _service_update(call):
+    return {"service": b24_catalog.product_update(call)["element"]}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def service_methods():
+    added = []
+    for name, handler in (("catalog.product.service.add", _service_add),
+                          ("catalog.product.service.update", _service_update)):
+        if name not in b24_methods.REGISTRY:
+            b24_methods.REGISTRY[name] = b24_methods.Method(handler, admin=True, write=True)
+            added.append(name)
+    yield
+    for name in added:
+        b24_methods.REGISTRY.pop(name, None)
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _catalog(crm):
+    """{xmlId: product} and {productId: [prices]} of the emulated portal."""
+    state = crm.state()
+    products = list(state["products"])
+    prices = {}
+    for price in state["prices"]:
+        prices.setdefault(price["productId"], []).append(price)
+    return products, prices
+
+
+def _by_xml(products):
+    by_xml = {}
+    for product in products:
+        by_xml.setdefault(product["xmlId"], []).append(product)
+    return by_xml
+
+
+def _measure_codes(crm):
+    return {int(m["id"]): m["code"] for m in crm.state()["measures"].values()}
+
+
+def _writes(before, after):
+    return {m: after["commands"].get(m, 0) - before["commands"].get(m, 0) for m in WRITE_METHODS
+            if after["commands"].get(m, 0) != before["commands"].get(m, 0)}
+
+
+def _problems(portal, ref):
+    return {p.code: p.reason for p in SyncProblem.objects.filter(portal=portal, kind="product", onec_ref=ref,
+                                                                 resolved_at__isnull=True)}
+
+
+def _set_price(onec, ref, price_type, price, currency=None):
+    body = {"product": ref, "price_type": price_type, "price": price}
+    if currency:
+        body["currency"] = currency
+    response = requests.post(f"{onec.base_url}/_emulator/prices", json=body, timeout=10)
+    assert response.status_code == 201, response.text
+
+
+def _patch_product(onec, ref, changes):
+    response = requests.patch(f"{onec.base_url}/_emulator/products/{ref}", json=changes, timeout=10)
+    assert response.status_code == 200, response.text
+
+
+def _new_product(onec, **body):
+    response = requests.post(f"{onec.base_url}/_emulator/products", json=body, timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()["ref"]
+
+
+def _sync(portal):
+    run = sync_run_execute(portal, kinds=["products"])
+    assert not run.error, run.error
+    return run
+
+
+def _configure(portal, **fields):
+    settings = portal.settings
+    for key, value in fields.items():
+        setattr(settings, key, value)
+    settings.save()
+
+
+def _onec_items(onec):
+    return {ref: row for ref, row in onec.store.objects[PRODUCTS].items() if not row.get("IsFolder")}
+
+
+# ---------------------------------------------------------------------------------------------- tests
+def test_first_sync_creates_every_product_with_name_unit_and_both_prices(portal, crm, onec_emulator):
+    run = _sync(portal)
+    products, prices = _catalog(crm)
+    by_xml = _by_xml(products)
+    items = _onec_items(onec_emulator)
+    deleted = {ref for ref, row in items.items() if row.get("DeletionMark")}
+    assert set(by_xml) == set(items) - deleted  # never synced and marked deleted → not created
+    assert all(len(v) == 1 for v in by_xml.values())
+    codes = _measure_codes(crm)
+    catalog_iblock = next(c["iblockId"] for c in crm.state()["catalogs"] if not c["productIblockId"])
+    for ref, (product,) in by_xml.items():
+        row = items[ref]
+        assert product["name"] == row["Description"].strip()
+        assert product["iblockId"] == catalog_iblock
+        assert product["active"] == "Y"
+        assert product["type"] == (7 if row["Услуга"] else 1)
+        unit_code = onec_emulator.store.get("Catalog_КлассификаторЕдиницИзмерения",
+                                            row["БазоваяЕдиницаИзмерения_Key"])["Code"]
+        if unit_code in codes.values():
+            assert codes[product["measure"]] == unit_code
+        else:  # e.g. 715 «пар» is not a portal unit: the portal default, and a problem
+            assert codes[product["measure"]] == "796"
+            assert "unknown_unit" in _problems(portal, ref)
+    counts = run.counts["product"]
+    assert counts["created"] == len(by_xml)
+    assert counts["onec_records"] == len(items)
+    assert counts["skipped"] == len(deleted)
+    assert all(len(p) <= 1 for p in prices.values())  # one base price per product, never duplicates
+    assert {p["catalogGroupId"] for ps in prices.values() for p in ps} == {1}  # the base type (BASE, id 1)
+
+
+def test_retail_sale_price_and_purchase_price_reach_the_catalog(portal, crm, onec_emulator):
+    ref = _new_product(onec_emulator, name="Дрель ударная ДУ-800")
+    _set_price(onec_emulator, ref, "Розничная", 5200)
+    _set_price(onec_emulator, ref, "Закупочная", 3100.5)
+    _sync(portal)
+    products, prices = _catalog(crm)
+    (product,) = _by_xml(products)[ref]
+    assert product["name"] == "Дрель ударная ДУ-800"
+    assert float(product["purchasingPrice"]) == 3100.5 and product["purchasingCurrency"] == "RUB"
+    assert product["vatIncluded"] == "Y"
+    (price,) = prices[product["id"]]
+    assert (price["price"], price["currency"], price["catalogGroupId"]) == (5200.0, "RUB", 1)
+    link = EntityLink.objects.get(portal=portal, kind="product", onec_ref=ref)
+    assert link.state["sale_price_source"] == "Тип цен «Розничная»"
+    assert link.state["purchase_price_source"] == "Тип цен «Закупочная»"
+    assert EntityLink.objects.get(portal=portal, kind="price", onec_ref=ref).bitrix_id == str(price["id"])
+
+
+def test_service_is_created_as_a_service_with_hours(portal, crm, onec_emulator):
+    ref = onec_emulator.cases()["product_service"][0]
+    _sync(portal)
+    products, prices = _catalog(crm)
+    (service,) = _by_xml(products)[ref]
+    assert service["type"] == 7
+    assert _measure_codes(crm)[service["measure"]] == "356"
+    assert service["purchasingPrice"] is None  # services carry no purchase price in the catalog
+    assert len(prices[service["id"]]) == 1
+
+
+def test_product_without_sale_price_is_synced_without_price_and_reported(portal, crm, onec_emulator):
+    ref = onec_emulator.cases()["product_no_price"][0]
+    run = _sync(portal)
+    products, prices = _catalog(crm)
+    (product,) = _by_xml(products)[ref]
+    assert product["id"] not in prices
+    assert _problems(portal, ref)["no_sale_price"] == "Цена продажи не найдена: товар передан без цены."
+    assert run.status == "partial"
+
+
+def test_calculated_price_type_is_computed_from_its_base(portal, crm, onec_emulator):
+    """«Мелкооптовая» = «Оптовая» 1000 + 15% (per-item override of the type's 10%)."""
+    _configure(portal, sale_price_type="Мелкооптовая")
+    ref = onec_emulator.cases()["product_calculated_price"][0]
+    _sync(portal)
+    products, prices = _catalog(crm)
+    (product,) = _by_xml(products)[ref]
+    (price,) = prices[product["id"]]
+    assert (price["price"], price["currency"]) == (1150.0, "RUB")
+    state = EntityLink.objects.get(portal=portal, kind="product", onec_ref=ref).state
+    assert state["sale_price_source"].startswith("Расчет от «Оптовая»")
+
+
+def test_foreign_currency_price_is_sent_in_its_currency_and_said(portal, crm, onec_emulator):
+    _configure(portal, sale_price_type="Оптовая USD")
+    ref = onec_emulator.cases()["product_foreign_currency_price"][0]
+    _sync(portal)
+    products, prices = _catalog(crm)
+    (product,) = _by_xml(products)[ref]
+    (price,) = prices[product["id"]]
+    assert (price["price"], price["currency"]) == (125.5, "USD")
+    assert "USD" in _problems(portal, ref)["foreign_currency"]
+
+
+def test_zero_and_negative_prices_are_not_sent(portal, crm, onec_emulator):
+    _configure(portal, sale_price_type="Оптовая")
+    zero, negative = onec_emulator.cases()["product_bad_price"]
+    _sync(portal)
+    products, prices = _catalog(crm)
+    by_xml = _by_xml(products)
+    for ref in (zero, negative):
+        assert by_xml[ref][0]["id"] not in prices
+    for ref, amount in ((zero, "0"), (negative, "-150")):
+        problems = _problems(portal, ref)
+        assert f"цена равна {amount}" in problems["price_problem"]  # the reader's finding, as it said it
+        assert problems["no_sale_price"] == "Цена продажи не найдена: товар передан без цены."
+
+
+def test_unknown_unit_is_left_out_and_reported(portal, crm, onec_emulator):
+    ref = _new_product(onec_emulator, name="Перчатки рабочие", unit_code="715")
+    _set_price(onec_emulator, ref, "Розничная", 150)
+    _sync(portal)
+    products, _ = _catalog(crm)
+    (product,) = _by_xml(products)[ref]
+    default = next(int(m["id"]) for m in crm.state()["measures"].values() if m["isDefault"] == "Y")
+    assert product["measure"] == default
+    assert "715" in _problems(portal, ref)["unknown_unit"]
+
+
+def test_deletion_mark_deactivates_and_never_deletes(portal, crm, onec_emulator):
+    ref = _new_product(onec_emulator, name="Снятый с продажи товар")
+    _set_price(onec_emulator, ref, "Розничная", 990)
+    _sync(portal)
+    _patch_product(onec_emulator, ref, {"DeletionMark": True})
+    before = crm.stats()
+    run = _sync(portal)
+    assert _writes(before, crm.stats()) == {"catalog.product.update": 1}
+    products, prices = _catalog(crm)
+    (product,) = _by_xml(products)[ref]
+    assert product["active"] == "N"
+    assert len(prices[product["id"]]) == 1
+    assert run.counts["product"]["updated"] == 1
+    assert "deleted_in_1c" in _problems(portal, ref)
+
+
+def test_price_only_change_is_exactly_one_price_write(portal, crm, onec_emulator):
+    ref = _new_product(onec_emulator, name="Шуруповерт аккумуляторный")
+    _set_price(onec_emulator, ref, "Розничная", 7000)
+    _set_price(onec_emulator, ref, "Закупочная", 4000)
+    _sync(portal)
+    _set_price(onec_emulator, ref, "Розничная", 7490)
+    before = crm.stats()
+    run = _sync(portal)
+    after = crm.stats()
+    assert _writes(before, after) == {"catalog.price.update": 1}
+    products, prices = _catalog(crm)
+    (product,) = _by_xml(products)[ref]
+    (price,) = prices[product["id"]]
+    assert price["price"] == 7490.0
+    assert run.counts["product"]["updated"] == 1
+
+
+def test_purchase_price_change_updates_the_product_only(portal, crm, onec_emulator):
+    ref = _new_product(onec_emulator, name="Лобзик электрический")
+    _set_price(onec_emulator, ref, "Розничная", 4500)
+    _set_price(onec_emulator, ref, "Закупочная", 2500)
+    _sync(portal)
+    _set_price(onec_emulator, ref, "Закупочная", 2650)
+    before = crm.stats()
+    _sync(portal)
+    assert _writes(before, crm.stats()) == {"catalog.product.update": 1}
+    products, _ = _catalog(crm)
+    assert float(_by_xml(products)[ref][0]["purchasingPrice"]) == 2650.0
+
+
+def test_resync_without_changes_makes_no_bitrix_request(portal, crm, onec_emulator):
+    _sync(portal)
+    before = crm.stats()
+    run = _sync(portal)
+    assert _writes(before, crm.stats()) == {}
+    assert run.rest_requests == 0 and run.rest_commands == 0
+    assert run.counts["product"]["created"] == run.counts["product"]["updated"] == 0
+
+
+def test_full_resync_reads_everything_but_writes_nothing(portal, crm, onec_emulator):
+    _sync(portal)
+    before = crm.stats()
+    run = sync_run_execute(portal, kinds=["products"], full=True)
+    assert not run.error
+    assert _writes(before, crm.stats()) == {}
+    assert run.counts["product"]["created"] == run.counts["product"]["updated"] == 0
+
+
+def test_lost_links_after_a_crash_never_duplicate_products_or_prices(portal, crm, onec_emulator):
+    _sync(portal)
+    products_before, prices_before = _catalog(crm)
+    EntityLink.objects.filter(portal=portal).delete()  # crash: Bitrix24 has the records, we lost the links
+    SourceVersion.objects.filter(portal=portal).delete()
+    before = crm.stats()
+    run = _sync(portal)
+    writes = _writes(before, crm.stats())
+    products, prices = _catalog(crm)
+    assert len(products) == len(products_before)
+    assert all(len(v) == 1 for v in _by_xml(products).values())
+    assert sum(len(p) for p in prices.values()) == sum(len(p) for p in prices_before.values())
+    assert "catalog.product.add" not in writes and "catalog.price.add" not in writes
+    assert run.counts["product"]["created"] == 0
+    # the links are back: the next run is quiet again
+    before = crm.stats()
+    _sync(portal)
+    assert _writes(before, crm.stats()) == {}
+
+
+def test_product_changed_in_1c_updates_name_without_touching_price(portal, crm, onec_emulator):
+    ref = _new_product(onec_emulator, name="Пила дисковая")
+    _set_price(onec_emulator, ref, "Розничная", 6100)
+    _sync(portal)
+    _patch_product(onec_emulator, ref, {"Description": "Пила дисковая ПД-1600"})
+    before = crm.stats()
+    _sync(portal)
+    assert _writes(before, crm.stats()) == {"catalog.product.update": 1}
+    products, _ = _catalog(crm)
+    assert _by_xml(products)[ref][0]["name"] == "Пила дисковая ПД-1600"
+
+
+def test_price_amounts_are_decimal_exact(portal, crm, onec_emulator):
+    ref = _new_product(onec_emulator, name="Сверло 6 мм")
+    _set_price(onec_emulator, ref, "Розничная", "89.90")
+    _sync(portal)
+    products, prices = _catalog(crm)
+    (price,) = prices[_by_xml(products)[ref][0]["id"]]
+    assert Decimal(str(price["price"])) == Decimal("89.90")
