@@ -69,6 +69,13 @@ def kind_labels():
         "payments": _("Оплаты"),
         "realizations": _("Реализации"),
         "users": _("Пользователи"),
+        "counterparty": _("Контрагент"),
+        "company": _("Компания"),
+        "contact": _("Контакт"),
+        "product": _("Товар"),
+        "price": _("Цена"),
+        "order": _("Заказ"),
+        "deal": _("Сделка"),
     }
 
 
