@@ -1,11 +1,4 @@
-"""Customer orders (Документ.ЗаказПокупателя) with invoices, payments and shipments, read in bulk.
-
-Versions returned by scan() are keyed "<entity set>:<ref>" (e.g. "Document_ЗаказПокупателя:<ref>",
-"Document_ПлатежноеПоручениеВходящее:<ref>") and hold "<DataVersion>|<order ref>,<order ref>…": the document's
-DataVersion plus the orders it refers to, so that a changed, re-pointed or deleted invoice/payment/realization
-marks its old and new orders as changed. Keys of other shapes in known_versions are ignored. changed_refs and
-removed_refs are plain order refs. OrderFacts.version is a hash of all facts of the order.
-"""
+"""Customer orders (Документ.ЗаказПокупателя) with invoices, payments and shipments, read in bulk."""
 
 from __future__ import annotations
 
@@ -109,6 +102,15 @@ class OrderReader:
     # ------------------------------------------------------------ change detection
 
     def scan(self, known_versions: dict[str, str], extra_refs: Iterable[str] = ()) -> ChangeSet:
+        """Orders in the window (+ extra_refs) that are new or changed, from cheap DataVersion scans.
+
+        Versions are keyed "<entity set>:<ref>" (e.g. "Document_ЗаказПокупателя:<ref>",
+        "Document_ПлатежноеПоручениеВходящее:<ref>") and hold "<DataVersion>|<order ref>,<order ref>…": the
+        document's DataVersion plus the orders it refers to, so that a changed, re-pointed or deleted
+        invoice/payment/realization/closing marks its old and new orders as changed. Keys of other shapes in
+        known_versions are ignored. changed_refs and removed_refs are plain order refs; OrderFacts.version (from
+        read) is a hash of all facts of the order.
+        """
         known = {k: v for k, v in known_versions.items() if ":" in k and k.startswith("Document_")}
         state = ScanState(known=known, versions={}, changed=set())
         orders = self.current_orders(list(unique(extra_refs)))
@@ -282,7 +284,11 @@ class OrderReader:
         payments = order_state.payment_movements(settlements)
         for entity_set, rows in group_by(payments, order_state.recorder_type).items():
             refs = [decode.text(r.get("Recorder")) for r in rows]
-            found.update(self.by_refs(entity_set, refs, "Ref_Key,Number,Date"))
+            try:
+                found.update(self.by_refs(entity_set, refs, "Ref_Key,Number,Date"))
+            except OneCNotPublished:
+                if entity_set in ENTITY_SETS:
+                    raise  # e.g. АккредитивПолученный need not be published: its number/date stay empty
         return found
 
     def by_refs(self, entity_set: str, refs: Iterable, select: str) -> dict[str, dict]:

@@ -14,7 +14,7 @@ class Stub:
         self.responses = list(responses)
         self.requests: list[tuple[str, dict]] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_class())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
 
     @property
     def url(self) -> str:
