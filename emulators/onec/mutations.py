@@ -106,8 +106,10 @@ class Operations:
         })
 
     def patch(self, set_name, ref, changes):
+        """Change attributes given by OData name or by 1С attribute name (Банк -> Банк_Key)."""
         self.require(set_name, ref)
         es = self.store.schema[set_name]
+        changes = {(k + "_Key" if es.prop(k) is None and es.prop(k + "_Key") else k): v for k, v in changes.items()}
         unknown = [k for k in changes if es.prop(k) is None and k not in es.tables]
         if unknown or "Ref_Key" in changes or "DataVersion" in changes:
             raise bad_request(f"Неизвестные или неизменяемые реквизиты: {', '.join(unknown) or 'Ref_Key'}")
@@ -191,7 +193,9 @@ class Operations:
         goods, services = [], []
         for i, line in enumerate(lines, 1):
             product = self.require(PRODUCTS, line["product"])
-            quantity, price = float(line.get("quantity", 1)), float(line.get("price", 0))
+            price = line.get("price")
+            quantity = float(line.get("quantity", 1))
+            price = float(self.current_price(product["Ref_Key"]) if price is None else price)
             amount = money(quantity * price)
             row = {
                 "Номенклатура_Key": product["Ref_Key"], "Количество": money(quantity), "Цена": money(price),
@@ -204,6 +208,12 @@ class Operations:
                 goods.append({**row, "ЕдиницаИзмерения_Key": product.get("ЕдиницаХраненияОстатков_Key"),
                               "Коэффициент": 1, "КлючСтроки": i})
         return goods, services
+
+    def current_price(self, product_ref, price_type="Оптовая"):
+        """Latest price of a product for a price type (0 when there is none)."""
+        type_ref = self.refs["price_types"][price_type]
+        rows = [r for r in self.store.deal_rows(posting.PRICES, product_ref) if r.get("ТипЦен_Key") == type_ref]
+        return max(rows, key=lambda r: r["Period"])["Цена"] if rows else 0
 
     def create_order(self, counterparty, lines, contract=None, posted=True, date=None, manager=None, comment="",
                      delivery_address=""):

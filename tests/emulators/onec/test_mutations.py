@@ -167,3 +167,17 @@ def test_mutation_errors(odata):
                          timeout=10).status_code == 404
     assert requests.get(base + "nothing", timeout=10).status_code == 404
     assert requests.post(base + "objects/Catalog_Нет/" + missing + "/unpost", timeout=10).status_code == 404
+
+
+def test_order_price_defaults_to_current_wholesale_price(odata):
+    product = new_product(odata, price=777)
+    order = new_order(odata, lines=[{"product": product, "quantity": 2}])
+    doc = odata.get(f"Document_ЗаказПокупателя(guid'{order['ref']}')")
+    assert doc["Товары"][0]["Цена"] == 777 and doc["СуммаДокумента"] == 1554
+
+
+def test_patch_accepts_1c_attribute_names(odata, cases):
+    ref = odata.control("POST", "counterparties", {"name": 'ООО "Имена"'})["ref"]
+    manager = odata.values("Catalog_Пользователи")[-1]["Ref_Key"]
+    odata.control("PATCH", f"counterparties/{ref}", {"ОсновнойМенеджерПокупателя": manager})
+    assert odata.get(f"Catalog_Контрагенты(guid'{ref}')")["ОсновнойМенеджерПокупателя_Key"] == manager
