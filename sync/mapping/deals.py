@@ -104,7 +104,7 @@ def order_to_deal(facts: OrderFacts, resolved: DealResolved) -> DealPayload:
 
 # ---------------------------------------------------------------- pieces
 def latest_invoice(facts: OrderFacts):
-    return max(facts.invoices, key=lambda i: (i.date, i.number)) if facts.invoices else None
+    return max(facts.invoices, key=lambda i: (i.date or datetime.min, i.number)) if facts.invoices else None
 
 
 def currency_iso(code: str) -> str:
@@ -155,7 +155,7 @@ def _payment_values(facts: OrderFacts, currency: str) -> dict:
     """Payment date and paid amount only when a payment exists (spec: «заполняются только когда оплата…»)."""
     if not facts.payments:
         return {"payment_date": "", "paid_amount": ""}
-    latest = max(facts.payments, key=lambda p: (p.date, p.number))
+    latest = max(facts.payments, key=lambda p: (p.date or datetime.min, p.number))
     paid = facts.paid_amount if facts.paid_amount else sum((p.amount for p in facts.payments), Decimal(0))
     return {"payment_date": _date(latest.date), "paid_amount": _money(paid, currency)}
 
@@ -164,7 +164,7 @@ def _realization_values(facts: OrderFacts, currency: str) -> dict:
     """Latest date and number, total amount, every number listed; legal entity = Организация."""
     if not facts.realizations:
         return {"realization_date": "", "realization_number": "", "realization_amount": "", "legal_entity": ""}
-    ordered = sorted(facts.realizations, key=lambda r: (r.date, r.number))
+    ordered = sorted(facts.realizations, key=lambda r: (r.date or datetime.min, r.number))
     latest = ordered[-1]
     number = latest.number.strip()
     if len(ordered) > 1:
@@ -182,11 +182,11 @@ def _rows(lines, product_ids: Mapping[str, int], problems: list[Problem], includ
             zero.append(_line_name(line))
             continue
         product_id = product_ids.get(line.product_ref or "") or 0
-        if line.product_deleted:
-            deleted.append(_line_name(line))
-            product_id = 0
-        elif not line.product_ref or not line.product_name:
+        if not line.product_ref or not line.product_name:  # the reference is empty or 1С has no such product
             unknown.append(_line_name(line))
+            product_id = 0
+        elif line.product_deleted:
+            deleted.append(_line_name(line))
             product_id = 0
         elif not product_id:
             unsynced.append(_line_name(line))

@@ -24,17 +24,14 @@ from sync.engine import Command, CommandGroup, ResultRef, VersionStore, chunked
 from sync.mapping.deal_stage import PAID, next_stage
 from sync.mapping.deals import DEAL_TYPE_ID, DealPayload, DealResolved, order_to_deal
 from sync.mapping.payloads import ORIGINATOR_ID, Problem
+from sync.models import SourceVersion
+from sync.onec.orders import ORDERS, OrderReader, split_version
 from sync.onec.records import OrderFacts
 
 from .context import SyncContext
 
-try:  # the order reader (sync/onec/orders.py) lands separately
-    from sync.onec.orders import OrderReader
-except ImportError:  # pragma: no cover
-    OrderReader = None
-ORDERS = "Document_ЗаказПокупателя"  # VersionStore entity set
-
 logger = logging.getLogger(__name__)
+VERSION_SET = "orders"  # SourceVersion.entity_set of the reader's snapshot (keys carry their own entity set)
 KIND = "order"  # problems and counts
 LINK = "deal"  # EntityLink kind: 1С order ref → deal id
 CHUNK = 200
@@ -51,14 +48,15 @@ def orders_sync(ctx: SyncContext) -> None:
         raise LookupError("Стадии сделок не настроены: откройте приложение на портале, чтобы завершить установку, "
                           "или выберите стадии в настройках.")
     reader = OrderReader(ctx.onec, window_days=ctx.settings.order_window_days)
-    versions = VersionStore(ctx.portal, ORDERS)
+    versions = OrderVersions(ctx.portal)
     open_refs = [ref for ref, link in ctx.links.load_all(LINK).items() if not (link.state or {}).get("closed")]
-    changes = reader.scan({} if ctx.full else versions.load(), extra_refs=open_refs)
+    changes = reader.scan({} if ctx.full else versions.known, extra_refs=open_refs)
+    orders_seen = [key for key in changes.versions if key.startswith(ORDERS + ":")]
     counts = ctx.counts_for(KIND)
-    counts.onec_records += len(changes.versions)
-    counts.unchanged += len(changes.versions) - len(changes.changed_refs)
+    counts.onec_records += len(orders_seen)
+    counts.unchanged += len(orders_seen) - len(changes.changed_refs)
     executor = ctx.executor()
-    planner = OrderPlanner(ctx, versions, changes.versions, executor)
+    planner = OrderPlanner(ctx, executor)
     done = 0
     for refs in chunked(changes.changed_refs, CHUNK):
         planner.plan(reader.read(refs))
@@ -66,7 +64,7 @@ def orders_sync(ctx: SyncContext) -> None:
         ctx.progress(KIND, done, len(changes.changed_refs))
     executor.drain()
     ctx.flush()
-    versions.flush()
+    versions.store(changes.versions, planner.failed)
     for ref in changes.removed_refs:
         if ctx.links.get(LINK, ref):
             ctx.problems.report(KIND, ref, ref, [REMOVED])
@@ -75,11 +73,43 @@ def orders_sync(ctx: SyncContext) -> None:
     paid_notifications_catch_up(ctx)
 
 
+class OrderVersions:
+    """The reader's scan snapshot ("<entity set>:<ref>" → "<DataVersion>|<order refs>") kept per portal.
+
+    A document's entry is stored only when every order it refers to fully synced, and entries of documents gone
+    from the scan are dropped on the same condition — so a failed order is found changed again next run.
+    """
+
+    def __init__(self, portal):
+        self.store_ = VersionStore(portal, VERSION_SET)
+        self.portal = portal
+        self.known = self.store_.load()
+
+    def store(self, current: dict[str, str], failed: set[str]) -> None:
+        def synced(value: str) -> bool:
+            return not (set(split_version(value)[1]) & failed)
+
+        limit = SourceVersion._meta.get_field("version").max_length
+        for key, value in current.items():
+            if self.known.get(key) == value or not synced(value):
+                continue
+            if len(value) > limit:  # a document of many orders: not kept, its orders are re-read (no writes)
+                logger.info("portal %s: scan version of %s too long to keep (%d)", self.portal.member_id, key,
+                            len(value))
+                continue
+            self.store_.put(key, value)
+        self.store_.flush()
+        gone = [key for key, value in self.known.items() if key not in current and synced(value)]
+        for part in chunked(gone, 1000):
+            SourceVersion.objects.filter(portal=self.portal, entity_set=VERSION_SET, onec_ref__in=part).delete()
+
+
 class OrderPlanner:
     """Turns mapped orders into command groups: create what is new, update only what changed."""
 
-    def __init__(self, ctx: SyncContext, versions: VersionStore, current_versions: dict, executor):
-        self.ctx, self.versions, self.current_versions, self.executor = ctx, versions, current_versions, executor
+    def __init__(self, ctx: SyncContext, executor):
+        self.ctx, self.executor = ctx, executor
+        self.failed: set[str] = set()  # orders not fully synced: their scan versions are not stored
         self.links = ctx.links
         self.counts = ctx.counts_for(KIND)
         self.settings = ctx.settings
@@ -268,8 +298,8 @@ class OrderPlanner:
         self.counts.problems += len(problems)
         if not ok:
             self.counts.failed += 1
+            self.failed.add(payload.onec_ref)
             return
-        self.versions.put(payload.onec_ref, self.current_versions[payload.onec_ref])
         if skipped:
             self.counts.skipped += 1
         elif created:

@@ -20,6 +20,7 @@ from bx24app.portal_schema import DEAL_FIELDS
 from bx24app.services.install import portal_setup
 from sync.models import EntityLink, SyncProblem
 from sync.onec.changes import diff_versions
+from sync.onec.orders import ORDERS
 from sync.onec.records import DocumentLine, Invoice, OrderFacts, Payment, Realization
 from sync.services import orders as orders_service
 from sync.services.runs import sync_run_execute
@@ -116,7 +117,10 @@ class StandInReader:
         self.window_days = window_days
 
     def scan(self, known_versions, extra_refs=()):
-        return diff_versions({ref: f.version for ref, f in self.orders.items()}, known_versions)
+        current = {f"{ORDERS}:{ref}": f"{f.version}|{ref}" for ref, f in self.orders.items()}
+        changes = diff_versions(current, known_versions)
+        return replace(changes, changed_refs=[key.split(":", 1)[1] for key in changes.changed_refs],
+                       removed_refs=[key.split(":", 1)[1] for key in changes.removed_refs])
 
     def read(self, refs):
         return [self.orders[ref] for ref in refs]
