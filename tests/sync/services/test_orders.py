@@ -18,7 +18,7 @@ from bx24app.bitrix.client import BitrixClient
 from bx24app.models import PaymentNotification
 from bx24app.portal_schema import DEAL_FIELDS
 from bx24app.services.install import portal_setup
-from sync.models import EntityLink, SyncProblem
+from sync.models import EntityLink, SourceVersion, SyncProblem
 from sync.onec.changes import diff_versions
 from sync.onec.orders import ORDERS
 from sync.onec.records import DocumentLine, Invoice, OrderFacts, Payment, Realization
@@ -208,3 +208,275 @@ def test_stand_in_foreign_stage_beyond_target_and_deleted_deal(stand_in, deal_po
     assert "deal_deleted_in_crm" in problems(deal_portal, second.ref)
     found = rest(deal_portal).call("crm.item.list", {"entityTypeId": 2, "filter": {"originId": second.ref}})
     assert found["items"] == []  # not re-created
+
+
+# ---------------------------------------------------------------- part two: both emulators, the real reader
+CHAIN = ["counterparties", "products", "orders"]
+
+
+class OneC:
+    """The 1С emulator's mutation API: what a 1С user does between two syncs."""
+
+    def __init__(self, emulator):
+        self.emulator = emulator
+
+    def post(self, path: str, body: dict | None = None) -> dict:
+        answer = requests.post(f"{self.emulator.base_url}/_emulator/{path}", json=body or {}, timeout=10)
+        assert answer.status_code in (200, 201), answer.text
+        return answer.json()
+
+    def order(self, counterparty: str, lines: list[dict]) -> str:
+        return self.post("orders", {"counterparty": counterparty, "lines": lines})["ref"]
+
+    def invoice(self, ref):
+        return self.post(f"orders/{ref}/invoice")
+
+    def pay(self, ref, amount=None, kind="bank", against="order"):
+        body = {"kind": kind, "against": against}
+        if amount is not None:
+            body["amount"] = amount
+        return self.post(f"orders/{ref}/payment", body)
+
+    def ship(self, ref):
+        return self.post(f"orders/{ref}/realization")
+
+
+@pytest.fixture
+def onec(onec_emulator):
+    return OneC(onec_emulator)
+
+
+@pytest.fixture
+def synced(deal_portal):
+    """The whole chain once (clients and products first, so deals link them)."""
+    first = sync_run_execute(deal_portal, kinds=CHAIN)
+    assert not first.error, first.error
+    return deal_portal
+
+
+def case(onec_emulator, name) -> str:
+    return onec_emulator.cases()[name][0]
+
+
+def sync_orders(portal):
+    result = sync_run_execute(portal, kinds=["orders"])
+    assert not result.error, result.error
+    return result
+
+
+def new_order(portal, onec, quantity=2, price=1500) -> str:
+    company = EntityLink.objects.filter(portal=portal, kind="company").order_by("id").first().onec_ref
+    products = list(EntityLink.objects.filter(portal=portal, kind="product").order_by("id")
+                    .values_list("onec_ref", flat=True)[:2])
+    return onec.order(company, [{"product": p, "quantity": quantity, "price": price} for p in products])
+
+
+def test_every_order_state_on_first_sync(synced, onec_emulator, crm):
+    portal, stage = synced, synced.settings.stage_map
+    deal = lambda name: deal_by_origin(portal, case(onec_emulator, name))  # noqa: E731
+    expected = {"order_new": "ORDER_RECEIVED", "order_invoiced": "INVOICE_SENT",
+                "order_partially_paid": "INVOICE_SENT", "order_paid_bank": "PAID", "order_paid_cash": "PAID",
+                "order_paid_card": "PAID", "order_shipped_unpaid": "SHIPPED_UNPAID", "order_shipped_paid": "PAID",
+                "order_paid_by_invoice": "PAID", "order_closed": "ORDER_RECEIVED"}
+    for name, logical in expected.items():
+        assert deal(name)["stageId"] == stage[logical], name
+
+    new = deal("order_new")
+    assert new["title"].startswith("Заказ покупателя № ТД") and new["companyId"] or new["contactIds"]
+    assert new["isManualOpportunity"] == "Y" and new[F["invoice_number"]] in ("", None)
+    rows = rows_of(portal, new["id"])
+    assert any(r["productId"] > 0 for r in rows)  # products linked from the product sync …
+    if any(r["productId"] == 0 for r in rows):  # … and one the product sync could not create is reported
+        assert "product_not_synced" in problems(portal, case(onec_emulator, "order_new"))
+
+    invoiced = deal("order_invoiced")
+    assert invoiced[F["invoice_number"]].startswith("ТД") and invoiced[F["invoice_date"]]
+    assert invoiced[F["invoice_amount"]] == f"{invoiced['opportunity']:.2f}|RUB"
+    assert invoiced[F["payment_date"]] in ("", None)
+
+    partial = deal("order_partially_paid")
+    paid_sum = Decimal(partial[F["paid_amount"]].split("|")[0])
+    assert 0 < paid_sum < Decimal(str(partial["opportunity"])) and partial[F["payment_date"]]
+
+    for name in ("order_paid_bank", "order_paid_cash", "order_paid_card", "order_paid_by_invoice"):
+        paid = deal(name)
+        assert paid[F["payment_date"]] and paid[F["paid_amount"]].endswith("|RUB"), name
+
+    unpaid = deal("order_shipped_unpaid")
+    assert unpaid[F["payment_date"]] in ("", None) and unpaid[F["paid_amount"]] in ("", None)
+    assert unpaid[F["realization_number"]].startswith("ТД") and unpaid[F["realization_date"]]
+    assert unpaid[F["realization_amount"]].endswith("|RUB") and unpaid[F["legal_entity"]]
+    assert deal("order_shipped_paid")[F["realization_number"]]
+
+    several = deal("order_multiple_realizations")
+    assert "(все: " in several[F["realization_number"]]
+    assert several[F["realization_number"]].count("ТД") == 3  # the latest, then both listed
+
+    assert deal("order_foreign_currency")["currencyId"] == "USD"
+    deleted_line = deal("order_deleted_product_line")
+    assert any(r["productId"] == 0 for r in rows_of(portal, deleted_line["id"]))
+
+    for name in ("order_deleted", "order_unposted"):
+        ref = case(onec_emulator, name)
+        assert rest(portal).call("crm.item.list", {"entityTypeId": 2, "filter": {"originId": ref}})["items"] == []
+    assert problems(portal, case(onec_emulator, "order_deleted")) == {"order_deleted"}
+    assert problems(portal, case(onec_emulator, "order_unposted")) == {"order_unposted"}
+    assert "deleted_product" in problems(portal, case(onec_emulator, "order_deleted_product_line"))
+    assert "zero_quantity" in problems(portal, case(onec_emulator, "order_zero_quantity_line"))
+    assert "order_closed" in problems(portal, case(onec_emulator, "order_closed"))
+    assert "foreign_currency" in problems(portal, case(onec_emulator, "order_foreign_currency"))
+
+
+def test_transitions_between_syncs_new_invoice_partial_full(synced, onec, bitrix_emulator):
+    portal, stage = synced, synced.settings.stage_map
+    ref = new_order(portal, onec)
+    sync_orders(portal)
+    deal = deal_by_origin(portal, ref)
+    assert deal["stageId"] == stage["ORDER_RECEIVED"] and deal["opportunity"] == 6000
+
+    invoice = onec.invoice(ref)
+    sync_orders(portal)
+    deal = deal_by_origin(portal, ref)
+    assert deal["stageId"] == stage["INVOICE_SENT"]
+    assert deal[F["invoice_number"]] == invoice["number"] and deal[F["invoice_amount"]] == "6000.00|RUB"
+
+    onec.pay(ref, amount=2500)
+    sync_orders(portal)
+    deal = deal_by_origin(portal, ref)
+    assert deal["stageId"] == stage["INVOICE_SENT"]  # a partial payment moves nothing
+    assert deal[F["paid_amount"]] == "2500.00|RUB" and deal[F["payment_date"]]
+    assert not PaymentNotification.objects.filter(portal=portal, deal_id=deal["id"]).exists()
+
+    onec.pay(ref, kind="cash")  # the rest
+    before = emulator_stats(bitrix_emulator)
+    sync_orders(portal)
+    deal = deal_by_origin(portal, ref)
+    assert deal["stageId"] == stage["PAID"] and deal[F["paid_amount"]] == "6000.00|RUB"
+    assert writes(before, emulator_stats(bitrix_emulator)) == 1  # one crm.item.update: rows did not change
+    notes = PaymentNotification.objects.filter(portal=portal, deal_id=deal["id"])
+    assert notes.count() == 1 and notes.get().source == "sync"
+    assert any(deal["title"] in n["MESSAGE"] for n in _notifications(bitrix_emulator, portal))
+
+    before = emulator_stats(bitrix_emulator)
+    again = sync_orders(portal)
+    assert writes(before, emulator_stats(bitrix_emulator)) == 0  # idempotent
+    assert again.counts["order"]["created"] == again.counts["order"]["updated"] == 0
+    assert PaymentNotification.objects.filter(portal=portal, deal_id=deal["id"]).count() == 1
+
+
+def _notifications(bitrix_emulator, portal) -> list[dict]:
+    per_user = bitrix_emulator.portal_state(portal.member_id).get("notifications") or {}
+    return [n for rows in per_user.values() for n in rows]
+
+
+def test_shipped_without_payment_then_paid(synced, onec):
+    portal, stage = synced, synced.settings.stage_map
+    ref = new_order(portal, onec)
+    onec.invoice(ref)
+    sync_orders(portal)
+    realization = onec.ship(ref)
+    sync_orders(portal)
+    deal = deal_by_origin(portal, ref)
+    assert deal["stageId"] == stage["SHIPPED_UNPAID"]
+    assert deal[F["realization_number"]] == realization["number"]
+    assert deal[F["payment_date"]] in ("", None) and deal[F["paid_amount"]] in ("", None)
+    onec.pay(ref, against="invoice")
+    sync_orders(portal)
+    assert deal_by_origin(portal, ref)["stageId"] == stage["PAID"]
+
+
+def test_paid_by_invoice_settlements(synced, onec_emulator):
+    deal = deal_by_origin(synced, case(onec_emulator, "order_paid_by_invoice"))
+    assert deal["stageId"] == synced.settings.stage_map["PAID"]
+    assert deal[F["invoice_number"]] and deal[F["paid_amount"]] == deal[F["invoice_amount"]]
+
+
+def test_manager_closed_deal_is_never_moved(synced, onec, onec_emulator, bitrix_emulator):
+    portal = synced
+    ref = case(onec_emulator, "order_invoiced")
+    deal = deal_by_origin(portal, ref)
+    manager_moves(bitrix_emulator, portal, deal["id"], "WON")
+    onec.pay(ref)
+    sync_orders(portal)
+    deal = deal_by_origin(portal, ref)
+    assert deal["stageId"] == "WON" and deal["closed"] == "Y"
+    assert deal[F["paid_amount"]].endswith("|RUB")  # 1С's fields still arrive
+    assert not PaymentNotification.objects.filter(portal=portal, deal_id=deal["id"]).exists()
+    lost = deal_by_origin(portal, case(onec_emulator, "order_new"))
+    manager_moves(bitrix_emulator, portal, lost["id"], "LOSE")
+    onec.invoice(case(onec_emulator, "order_new"))
+    sync_orders(portal)
+    assert deal_by_origin(portal, case(onec_emulator, "order_new"))["stageId"] == "LOSE"
+
+
+def test_deal_a_manager_moved_forward_is_not_moved_back(synced, onec, onec_emulator, bitrix_emulator):
+    portal, stage = synced, synced.settings.stage_map
+    ref = case(onec_emulator, "order_new")
+    deal = deal_by_origin(portal, ref)
+    manager_moves(bitrix_emulator, portal, deal["id"], stage["SHIPPED_UNPAID"])
+    onec.invoice(ref)
+    sync_orders(portal)
+    deal = deal_by_origin(portal, ref)
+    assert deal["stageId"] == stage["SHIPPED_UNPAID"] and deal[F["invoice_number"]]
+
+
+def test_non_default_pipeline(portal, onec, bitrix_emulator):
+    category = rest(portal).call("crm.category.add", {"entityTypeId": 2, "fields": {"name": "Продажи 1С"}})
+    category_id = int(category["category"]["id"])
+    setup_portal(portal, category_id)
+    stage = portal.settings.stage_map
+    assert all(s.startswith(f"C{category_id}:") for s in stage.values())
+    run_ = sync_run_execute(portal, kinds=CHAIN)
+    assert not run_.error, run_.error
+    ref = new_order(portal, onec)
+    onec.invoice(ref)
+    sync_orders(portal)
+    deal = deal_by_origin(portal, ref)
+    assert deal["categoryId"] == category_id and deal["stageId"] == stage["INVOICE_SENT"]
+    onec.pay(ref)
+    sync_orders(portal)
+    deal = deal_by_origin(portal, ref)
+    assert deal["stageId"] == f"C{category_id}:ONEC_PAID" == stage["PAID"]
+    assert PaymentNotification.objects.filter(portal=portal, deal_id=deal["id"]).count() == 1
+
+
+def test_unknown_product_line(synced, onec):
+    """A product created in 1С after the product sync: the deal gets a free-text row and a problem."""
+    portal = synced
+    product = onec.post("products", {"name": "Новинка без синхронизации"})["ref"]
+    company = EntityLink.objects.filter(portal=portal, kind="company").first().onec_ref
+    ref = onec.order(company, [{"product": product, "quantity": 3, "price": 100}])
+    sync_orders(portal)
+    deal = deal_by_origin(portal, ref)
+    assert [(r["productId"], r["productName"], r["quantity"]) for r in rows_of(portal, deal["id"])] == [
+        (0, "Новинка без синхронизации", 3)]
+    assert problems(portal, ref) == {"product_not_synced"}
+
+
+def test_crash_safety_no_duplicates_by_origin_id(synced, onec_emulator, bitrix_emulator):
+    """Links lost (a crash after the batch, before the links were saved): deals are found by originId."""
+    portal = synced
+    count = len(rest(portal).call("crm.item.list", {"entityTypeId": 2, "select": ["id"]})["items"])
+    assert count > 0
+    EntityLink.objects.filter(portal=portal, kind="deal").delete()
+    SourceVersion.objects.filter(portal=portal).delete()
+    sync_run_execute(portal, kinds=["orders"])
+    deals = rest(portal).call("crm.item.list", {"entityTypeId": 2, "select": ["id", "originId"]})["items"]
+    assert len(deals) == count
+    assert len({d["originId"] for d in deals}) == count
+    assert EntityLink.objects.filter(portal=portal, kind="deal").count() == count
+    before = emulator_stats(bitrix_emulator)
+    sync_orders(portal)
+    assert writes(before, emulator_stats(bitrix_emulator)) == 0
+
+
+def test_lost_event_paid_deal_is_notified_once(synced, onec_emulator, bitrix_emulator):
+    """A manager moved a deal of ours into PAID and the event never arrived: the next sync notifies, once."""
+    portal = synced
+    deal = deal_by_origin(portal, case(onec_emulator, "order_invoiced"))
+    manager_moves(bitrix_emulator, portal, deal["id"], portal.settings.stage_map["PAID"])
+    assert not PaymentNotification.objects.filter(portal=portal, deal_id=deal["id"]).exists()
+    sync_orders(portal)
+    assert PaymentNotification.objects.filter(portal=portal, deal_id=deal["id"]).count() == 1
+    sync_orders(portal)
+    assert PaymentNotification.objects.filter(portal=portal, deal_id=deal["id"]).count() == 1
