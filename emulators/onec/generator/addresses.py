@@ -5,7 +5,7 @@ TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъы�
                      "s", "t", "u", "f", "h", "ts", "ch", "sh", "sch", "", "y", "", "e", "yu", "ya"], strict=True))
 # (region, city or "" for federal cities, postal index prefix, phone code)
 REGIONS = [
-    ("Москва г", "", "12", "495"), ("Санкт-Петербург г", "", "19", "812"),
+    ("Москва г", "", "1", "495"), ("Санкт-Петербург г", "", "19", "812"),
     ("Московская обл", "Химки г", "141", "495"), ("Свердловская обл", "Екатеринбург г", "620", "343"),
     ("Новосибирская обл", "Новосибирск г", "630", "383"), ("Татарстан Респ", "Казань г", "420", "843"),
     ("Нижегородская обл", "Нижний Новгород г", "603", "831"), ("Самарская обл", "Самара г", "443", "846"),
@@ -32,6 +32,8 @@ class Addresses:
         """(Представление, {Поле1..Поле9})."""
         region, city, index_prefix, _ = region or self.region()
         index = index_prefix + "".join(str(self.rng.randint(0, 9)) for _ in range(6 - len(index_prefix)))
+        if region == "Москва г":
+            index = "12" + index[2:]  # Moscow city indexes 12xxxx
         street = self.rng.choice(STREETS)
         house = str(self.rng.randint(1, 150))
         building = str(self.rng.randint(1, 5)) if self.rng.random() < 0.2 else ""

@@ -171,7 +171,7 @@ class DatasetBuilder:
     def add_contact_person(self, owner, domain, with_card=False):
         last, first, middle = self.names.person()
         card = EMPTY_REF
-        if with_card or self.rng.random() < 0.2:
+        if with_card:
             card = self.store.put("Catalog_КонтактныеЛица", {
                 "Code": self.store.next_code("Catalog_КонтактныеЛица"), "Description": f"{last} {first} {middle}",
                 "Фамилия": last, "Имя": first, "Отчество": middle, "ДатаРождения": "1984-05-17T00:00:00",
@@ -193,18 +193,21 @@ class DatasetBuilder:
         buyers = []
         for i in range(count):
             roll = self.rng.random()
-            if roll < 0.72:
+            if roll < 0.7:
                 parent = self.folders["moscow"] if self.rng.random() < 0.3 else self.folders["regions"]
                 buyers.append(self.new_legal(parent=parent))
-            elif roll < 0.88:
+            elif roll < 0.85:
                 buyers.append(self.new_ip())
-            else:
+            elif roll < 0.95:
                 buyers.append(self.new_person())
+            else:
+                self.new_legal(parent=self.folders["suppliers"], supplier=True)
             if i % 5 == 4 and buyers:  # some buyers have a second contract
                 self.ops.create_contract(buyers[-1]["Ref_Key"], "643", self.rng.choice(["ПоДоговоруВЦелом",
                                                                                          "ПоЗаказам"]))
-        for _ in range(max(2, count // 20)):
-            self.new_legal(parent=self.folders["suppliers"], supplier=True)
+        if not any(o.get("Поставщик") for o in self.store.objects[COUNTERPARTIES].values()):
+            for _ in range(2):  # every data set has suppliers (for ПоступлениеТоваровУслуг)
+                self.new_legal(parent=self.folders["suppliers"], supplier=True)
         return buyers
 
     # ------------------------------------------------------------ products and prices
