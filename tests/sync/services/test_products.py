@@ -1,5 +1,6 @@
 """Products sync against both emulators over HTTP: catalog products/services, sale and purchase prices."""
 
+import os
 from decimal import Decimal
 
 import pytest
@@ -335,3 +336,75 @@ def test_price_amounts_are_decimal_exact(portal, crm, onec_emulator):
     products, prices = _catalog(crm)
     (price,) = prices[_by_xml(products)[ref][0]["id"]]
     assert Decimal(str(price["price"])) == Decimal("89.90")
+
+
+def test_purchase_price_falls_back_to_the_last_receipt_and_says_so(portal, crm, onec_emulator):
+    """No price of the purchase type («Оптовая USD» has one product only) → the last posted receipt line."""
+    _configure(portal, purchase_price_type="Оптовая USD")
+    _sync(portal)
+    links = {link.onec_ref: link for link in EntityLink.objects.filter(portal=portal, kind="product")}
+    from_receipts = {ref for ref, link in links.items()
+                     if link.state["purchase_price_source"].startswith("Поступление ")}
+    assert from_receipts  # the generated infobase has posted receipts for part of the goods
+    products, _ = _catalog(crm)
+    by_xml = _by_xml(products)
+    for ref in from_receipts:
+        assert float(by_xml[ref][0]["purchasingPrice"]) > 0 and by_xml[ref][0]["purchasingCurrency"] == "RUB"
+    without = [ref for ref, link in links.items() if not link.state["purchase_price_source"]]
+    assert all(by_xml[ref][0]["purchasingPrice"] is None for ref in without)
+
+
+def test_product_removed_from_1c_is_deactivated_once(portal, crm, onec_emulator):
+    ref = _new_product(onec_emulator, name="Удаляемый товар")
+    _set_price(onec_emulator, ref, "Розничная", 500)
+    _sync(portal)
+    store = onec_emulator.store
+    with store.lock:  # «Удаление помеченных объектов» in 1С: the object is physically gone
+        del store.objects[PRODUCTS][ref]
+        store.touch(PRODUCTS)
+    before = crm.stats()
+    _sync(portal)
+    assert _writes(before, crm.stats()) == {"catalog.product.update": 1}
+    products, _ = _catalog(crm)
+    assert _by_xml(products)[ref][0]["active"] == "N"
+    assert "removed_in_1c" in _problems(portal, ref)
+    before = crm.stats()
+    _sync(portal)
+    assert _writes(before, crm.stats()) == {}
+
+
+def _figures(run):
+    return {"rest_requests": run.rest_requests, "rest_commands": run.rest_commands, "onec_requests": run.onec_requests,
+            "seconds": round((run.finished_at - run.started_at).total_seconds(), 2), **run.counts["product"]}
+
+
+def test_small_dataset_figures(portal, crm, onec_emulator, capsys):
+    first = _sync(portal)
+    again = _sync(portal)
+    with capsys.disabled():
+        print(f"\nsmall products: first {_figures(first)}\nsmall products: re-sync {_figures(again)}")
+    assert again.rest_requests == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("RUN_SLOW"), reason="medium data set (~1 min): set RUN_SLOW=1")
+def test_medium_dataset_figures(transactional_db, emulator_settings, bitrix_emulator, capsys):
+    from emulators.onec import OneCEmulator
+    from tests.conftest import PortalView, provision_portal
+
+    onec = OneCEmulator(port=0, size="medium", seed=1).start()
+    try:
+        portal = provision_portal(bitrix_emulator, onec)
+        crm = PortalView(bitrix_emulator, portal.member_id)
+        first = _sync(portal)
+        _set_price(onec, next(iter(_by_xml(_catalog(crm)[0]))), "Розничная", 123456)
+        price_only = _sync(portal)
+        again = _sync(portal)
+        with capsys.disabled():
+            for name, run in (("first", first), ("price-only", price_only), ("re-sync", again)):
+                print(f"\nmedium products: {name} {_figures(run)}")
+        products, _ = _catalog(crm)
+        assert all(len(v) == 1 for v in _by_xml(products).values())
+        assert again.rest_requests == 0
+    finally:
+        onec.stop()
