@@ -278,6 +278,18 @@ class VersionStore:
         self._dirty.clear()
 
 
+def read_changed(reader, changes, size: int) -> Iterable[list]:
+    """Full records of the changed refs in chunks of `size`. When most records changed (the first sync), one
+    bulk read lets the reader page through whole entity sets instead of sending OR-chains of refs."""
+    refs = changes.changed_refs
+    if len(refs) >= 200 and len(refs) >= 0.5 * len(changes.versions):
+        records = reader.read(refs)
+        yield from chunked(records, size)
+        return
+    for part in chunked(refs, size):
+        yield reader.read(part)
+
+
 def chunked(items: list, size: int) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from sync.engine import Command, CommandGroup, ResultRef, VersionStore, chunked
+from sync.engine import Command, CommandGroup, ResultRef, VersionStore, chunked, read_changed
 from sync.mapping.counterparties import counterparty_to_bundle
 from sync.mapping.payloads import ORIGINATOR_ID, ClientBundle, CrmItemPayload, Problem, content_hash
+from sync.models import EntityLink
 from sync.onec.counterparties import COUNTERPARTIES, CounterpartyReader
 
 from .context import SyncContext
@@ -29,9 +30,9 @@ def counterparties_sync(ctx: SyncContext) -> None:
     executor = ctx.executor()
     planner = CounterpartyPlanner(ctx, versions, changes.versions, executor)
     done = 0
-    for refs in chunked(changes.changed_refs, CHUNK):
-        planner.plan(reader.read(refs))
-        done += len(refs)
+    for records in read_changed(reader, changes, CHUNK):
+        planner.plan(records)
+        done += len(records)
         ctx.progress(KIND, done, len(changes.changed_refs))
     executor.drain()
     ctx.flush()
@@ -313,6 +314,8 @@ class LinkRecovery:
     def _apply_inn_matches(self, results: dict, companies: list[ClientBundle]) -> None:
         """First sync on a portal with existing clients: a company with the same ИНН (+КПП) is ours to update."""
         rows = [row for key, result in results.items() if key.startswith("inn_") for row in result]
+        taken = self._linked_ids(("company",), {str(r["ENTITY_ID"]) for r in rows})
+        rows = [r for r in rows if str(r["ENTITY_ID"]) not in taken]  # another 1С counterparty owns it already
         for bundle in companies:
             if self.links.get("company", bundle.onec_ref) or not bundle.match_inn:
                 continue
@@ -323,6 +326,12 @@ class LinkRecovery:
                 if bundle.requisite and not self.links.get("requisite", bundle.onec_ref):
                     self.links.put("requisite", bundle.onec_ref, exact[0]["ID"])
 
+    def _linked_ids(self, kinds: tuple[str, ...], bitrix_ids: set[str]) -> set[str]:
+        """CRM records already linked to a 1С object are never matched to a second one (duplicates in 1С).
+        Links are flushed after every batch, so the database knows every record created so far."""
+        linked = EntityLink.objects.filter(portal=self.ctx.portal, kind__in=kinds, bitrix_id__in=bitrix_ids)
+        return set(linked.values_list("bitrix_id", flat=True))
+
     def _apply_comm_matches(self, results: dict, contacts: list[ClientBundle]) -> None:
         """Private persons match existing contacts by phone or e-mail when exactly one contact has it."""
         by_value = {}
@@ -330,6 +339,8 @@ class LinkRecovery:
             ids = (results.get(key) or {}).get("CONTACT") if isinstance(results.get(key), dict) else None
             if ids and len(ids) == 1:
                 by_value[value] = int(ids[0])
+        taken = self._linked_ids(("contact", "contact_person"), {str(i) for i in by_value.values()})
+        by_value = {value: id_ for value, id_ in by_value.items() if str(id_) not in taken}
         for bundle in contacts:
             if self.links.get("contact", bundle.onec_ref):
                 continue

@@ -64,6 +64,10 @@ def test_first_sync_covers_every_hard_case(portal, crm, onec_emulator):
     people = [c for c in state["contacts"] if str(c.get("companyId")) == str(owner_id)]
     assert len(people) >= 2 and all(p["originatorId"] == "1C_UT103" for p in people)
     assert all(len(items) == 1 for items in {**companies, **contacts}.values())  # no duplicates
+    bad_records = requests.get(f"{onec_emulator.base_url}/_emulator/bad-records", timeout=10).json()
+    duplicate_inn = [r["ref"] for r in bad_records if r["defect"] == "duplicate_inn"]
+    assert duplicate_inn and all(ref in companies for ref in duplicate_inn)  # same ИНН in 1С: never merged
+    assert len({c["id"] for c in state["companies"]}) == len(state["companies"])
     assert run.counts["counterparty"]["created"] > 0 and run.rest_commands / run.rest_requests > 20
 
 
