@@ -208,3 +208,10 @@ def test_write_methods_are_refused(odata, emu):
     response = odata.session.post(emu.odata_url + "Catalog_Валюты", json={}, timeout=10)
     assert response.status_code == 405
     assert "odata.error" in response.json()
+
+
+def test_metadata_covers_every_served_set(odata):
+    root = ET.fromstring(odata.raw("$metadata").content)
+    in_metadata = {s.get("Name") for s in root.iter(f"{EDMX}EntitySet")}
+    served = {item["name"] for item in odata.get("")["value"]}
+    assert served == in_metadata

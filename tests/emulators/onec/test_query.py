@@ -206,3 +206,11 @@ def test_contact_info_register(odata, cases):
     phones = odata.values("InformationRegister_КонтактнаяИнформация",
                           _filter=f"Объект eq cast(guid'{legal}','Catalog_Контрагенты') and Тип eq 'Телефон'")
     assert phones and all(p["Представление"].startswith("+7 (") for p in phones)
+
+
+def test_expand_composite_owner(odata, cases):
+    legal = cases["counterparty_legal_full"][0]
+    accounts = odata.values("Catalog_БанковскиеСчета", _filter=f"Owner eq cast(guid'{legal}','Catalog_Контрагенты')",
+                            _expand="Owner", _select="Ref_Key,Owner")
+    assert accounts and all(a["Owner"]["Ref_Key"] == legal for a in accounts)
+    assert all(a["Owner_Type"] == "StandardODATA.Catalog_Контрагенты" for a in accounts)
