@@ -480,3 +480,47 @@ def test_lost_event_paid_deal_is_notified_once(synced, onec_emulator, bitrix_emu
     assert PaymentNotification.objects.filter(portal=portal, deal_id=deal["id"]).count() == 1
     sync_orders(portal)
     assert PaymentNotification.objects.filter(portal=portal, deal_id=deal["id"]).count() == 1
+
+
+@pytest.fixture
+def celery_eager():
+    from sync.tasks import sync_portal
+
+    conf = sync_portal.app.conf  # with namespace="CELERY" the prefixed keys shadow task_always_eager
+    conf.CELERY_TASK_ALWAYS_EAGER = conf.CELERY_TASK_EAGER_PROPAGATES = True
+    yield
+    conf.CELERY_TASK_ALWAYS_EAGER = conf.CELERY_TASK_EAGER_PROPAGATES = False
+
+
+def test_schedule_a_payment_reaches_the_deal_within_one_interval(synced, onec, onec_emulator, celery_eager):
+    """Beat ticks every minute; a portal is due once its interval (minimum 1 minute) elapsed. A payment posted
+    in 1С is therefore in the deal after at most one interval plus one run of the chain — measured here."""
+    from datetime import timedelta
+    from time import monotonic
+
+    from django.utils import timezone
+
+    from bx24app.models import PortalSettings
+    from sync.tasks import sync_due_portals
+
+    portal = synced
+    PortalSettings.objects.filter(portal=portal).update(interval_minutes=1, last_scheduled_at=timezone.now())
+    ref = case(onec_emulator, "order_invoiced")
+    onec.pay(ref)
+    assert sync_due_portals() == 0  # the tick right after a run: not due yet
+    assert deal_by_origin(portal, ref)["stageId"] == portal.settings.stage_map["INVOICE_SENT"]
+
+    one_interval_later = timezone.now() - timedelta(minutes=1)
+    PortalSettings.objects.filter(portal=portal).update(last_scheduled_at=one_interval_later)
+    started = monotonic()
+    assert sync_due_portals() == 1  # the next tick: due, the whole chain runs (eagerly here)
+    elapsed = monotonic() - started
+    last = portal.sync_runs.first()
+    assert last.trigger == "schedule" and not last.error, (last.status, last.error)
+    deal = deal_by_origin(portal, ref)
+    assert deal["stageId"] == portal.settings.stage_map["PAID"]
+    assert PaymentNotification.objects.filter(portal=portal, deal_id=deal["id"]).count() == 1
+    print(f"\nschedule: payment → PAID in one tick; chain run {elapsed:.2f} s "
+          f"({last.rest_requests} REST requests, {last.rest_commands} commands, {last.onec_requests} 1С requests); "
+          f"worst case = interval (1 min) + run")
+    assert elapsed < 60
