@@ -17,8 +17,17 @@ SIZES = {
     "medium": {"counterparties": 2000, "products": 3000, "orders": 3000, "banks": 60, "receipts": 150},
     "large": {"counterparties": 20000, "products": 30000, "orders": 30000, "banks": 300, "receipts": 1500},
 }
-START = dt.datetime(2025, 1, 9, 9, 0, 0)
-END = dt.datetime(2026, 11, 20, 18, 0, 0)
+
+
+def _data_end() -> dt.datetime:
+    """The data set ends a week before today, so a sync's date windows (90 days) always see recent documents;
+    the same seed gives the same data on the same day."""
+    today = dt.date.today()
+    return dt.datetime(today.year, today.month, today.day, 18, 0, 0) - dt.timedelta(days=7)
+
+
+END = _data_end()
+START = END - dt.timedelta(days=680, hours=9)
 ORDER_STATES = [("new", 22), ("invoiced", 10), ("partially_paid", 8), ("paid", 14), ("shipped_unpaid", 8),
                 ("shipped_paid", 22), ("closed", 4), ("unposted", 5), ("deleted", 2), ("multiple", 5)]
 CONTACT_INFO = "InformationRegister_КонтактнаяИнформация"
