@@ -114,6 +114,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = required("REDIS_URL")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# The demo without REDIS_URL runs in one process (bx24app/demo): no Redis, the Celery worker is a thread on the
+# in-memory broker, the cache and the REST rate limiter are process-local. REDIS_URL set = production-like.
+if APP_ENV == "demo" and "REDIS_URL" not in env.ENVIRON:
+    REDIS_URL = ""
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if APP_ENV == "demo" and DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # web threads, the worker thread and the schedule share one SQLite file: wait for locks, take them early
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 60, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"})
 
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Русский")), ("en", _("English"))]
@@ -148,8 +157,8 @@ BITRIX24_HTTP_TIMEOUT = env.float("BITRIX24_HTTP_TIMEOUT", default=30.0)
 ONEC_HTTP_TIMEOUT = env.float("ONEC_HTTP_TIMEOUT", default=60.0)
 
 # --- Celery ----------------------------------------------------------------------------------------------
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or "cache+memory://")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

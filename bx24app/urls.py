@@ -1,5 +1,6 @@
 """URL routes: health check, admin, and the Bitrix24-facing endpoints."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -16,3 +17,4 @@ urlpatterns = [
     path("bitrix/robots/payment-notify/", payment_notify_robot, name="bitrix-robot-payment-notify"),
     path("bitrix/app/", include("bx24app.settings_page.urls")),
 ]
+urlpatterns += [path("", include("bx24app.demo.urls"))] if settings.APP_ENV == "demo" else []
