@@ -299,8 +299,12 @@ def problem_to_json(problem: SyncProblem) -> dict:
 
 
 def sync_status(portal: Portal) -> dict:
-    runs = recent_runs(portal, limit=1)
+    """The latest run (live progress), the last ten runs and the open problems, for the page's polling."""
+    runs = recent_runs(portal, limit=10)
+    problems = open_problems(portal)
     return {
         "run": run_to_json(runs[0] if runs else None),
-        "problems": [problem_to_json(p) for p in open_problems(portal)],
+        "runs": [run_to_json(r) for r in runs],
+        "problems": [problem_to_json(p) for p in problems],
+        "problems_total": SyncProblem.objects.filter(portal=portal, resolved_at__isnull=True).count(),
     }

@@ -87,10 +87,52 @@
     if (btn && F.canEdit) btn.disabled = !!run.running || !!awaiting;
   }
 
-  function renderProblems(problems) {
+  var PROBLEMS_SHOWN = 20;
+  var showAllProblems = false;
+  var lastStatus = null;
+
+  function renderRuns(runs) {
+    var body = document.getElementById("runs-body");
+    if (!body || !runs) return;
+    body.innerHTML = "";
+    if (!runs.length) {
+      var empty = el("tr"); empty.appendChild(el("td", {"colspan": "5", "class": "text-secondary"}, T.never));
+      body.appendChild(empty); return;
+    }
+    runs.forEach(function (run) {
+      var tr = el("tr", {"data-run": String(run.id)});
+      tr.appendChild(el("td", {}, fmtDate(run.started_at)));
+      tr.appendChild(el("td", {}, run.duration_seconds !== null ? run.duration_seconds + " " + T.seconds : "—"));
+      tr.appendChild(el("td", {}, run.status_label));
+      var counts = el("td", {"class": "small"});
+      var kinds = Object.keys(run.counts || {});
+      if (!kinds.length) counts.textContent = "—";
+      kinds.forEach(function (kind) {
+        var c = run.counts[kind] || {};
+        counts.appendChild(el("div", {}, label(kind) + ": " + (c.created || 0) + " / " + (c.updated || 0) + " / " +
+          (c.unchanged || 0)));
+      });
+      tr.appendChild(counts);
+      tr.appendChild(el("td", {}, String(run.rest_requests)));
+      body.appendChild(tr);
+    });
+  }
+
+  function renderProblems(problems, total) {
     var body = document.getElementById("problems-body");
     if (!body) return;
     body.innerHTML = "";
+    var count = document.getElementById("problems-count");
+    var more = document.getElementById("problems-more");
+    total = total || problems.length;
+    count.textContent = total ? String(total) : "";
+    if (problems.length > PROBLEMS_SHOWN && !showAllProblems) {
+      more.textContent = T.showAll + " (" + problems.length + ")";
+      more.classList.remove("d-none");
+      problems = problems.slice(0, PROBLEMS_SHOWN);
+    } else {
+      more.classList.add("d-none");
+    }
     if (!problems.length) {
       var tr = el("tr"); tr.appendChild(el("td", {"colspan": "5", "class": "text-secondary"}, T.noProblems));
       body.appendChild(tr); return;
@@ -119,7 +161,8 @@
   function render(status) {
     currentRunId = status.run ? status.run.id : null;
     if (awaiting && status.run && status.run.id !== awaiting.prev) awaiting = null;
-    renderRun(status.run); renderProblems(status.problems || []); fit();
+    lastStatus = status;
+    renderRun(status.run); renderRuns(status.runs); renderProblems(status.problems || [], status.problems_total); fit();
     return status.run && status.run.running;
   }
 
@@ -130,6 +173,13 @@
       if (running || !once) pollTimer = setTimeout(function () { poll(true); }, running ? 1000 : 5000);
     }).catch(function () { pollTimer = setTimeout(function () { poll(true); }, 5000); });
   }
+
+  var moreBtn = document.getElementById("problems-more");
+  if (moreBtn) moreBtn.addEventListener("click", function () {
+    showAllProblems = true;
+    if (lastStatus) renderProblems(lastStatus.problems || [], lastStatus.problems_total);
+    fit();
+  });
 
   var btn = document.getElementById("sync-now");
   if (btn) btn.addEventListener("click", function () {

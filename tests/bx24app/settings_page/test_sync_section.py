@@ -69,7 +69,7 @@ def test_status_reports_the_latest_run_and_open_problems(client, token, ready_po
 
 
 def test_status_without_runs(client, token):
-    assert status(client, token) == {"ok": True, "run": None, "problems": []}
+    assert status(client, token) == {"ok": True, "run": None, "runs": [], "problems": [], "problems_total": 0}
 
 
 def test_runs_and_problems_are_on_the_page(client, bitrix_emulator, ready_portal):

@@ -1,0 +1,176 @@
+"""End to end in headless Debian Chromium (Playwright's Python package drives /usr/bin/chromium; no browser is
+downloaded). The page is opened the way the portal opens it — an auto-submitting form POST with the frame
+parameters minted by the Bitrix24 emulator — then the administrator connects 1С (the 1С emulator), checks the
+connection, picks price types, maps the stages, clicks «Синхронизировать сейчас» and watches the run finish
+(a real Celery worker thread executes it) and the problem list appear. Screenshots of every section go to
+docs/screenshots/ (they are shown in the README)."""
+
+import html
+import json
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django.conf import settings
+from django.db import connection
+
+from bx24app.celery import app as celery_app
+from bx24app.models import PortalSettings
+from bx24app.services.install import portal_setup
+from sync.models import SyncRun
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian chromium is not installed ({CHROMIUM} "
+                       "is absent): install it with `apt-get install chromium` to run the browser test"),
+]
+
+
+def _close_db_connection(**kwargs):
+    connection.close()
+
+
+@pytest.fixture
+def celery_worker_thread(monkeypatch):
+    """A real Celery worker in a thread, on an in-memory broker so no other process can take our task."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+    saved = {key: celery_app.conf.get(key) for key in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")}
+    celery_app.conf.update(CELERY_BROKER_URL="memory://", CELERY_RESULT_BACKEND="cache+memory://")
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    task_postrun.connect(_close_db_connection)  # the worker thread's connection must not outlive the test DB
+    try:
+        with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
+            yield worker
+    finally:
+        task_postrun.disconnect(_close_db_connection)
+        celery_app.conf.update(saved)
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def browser_page():
+    playwright_sync = pytest.importorskip("playwright.sync_api")
+    with playwright_sync.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="ru-RU")
+        page = context.new_page()
+        page.set_default_timeout(30000)
+        # BX24.js is optional: the page must work when it does not load
+        page.route("**://api.bitrix24.com/**", lambda route: route.abort())
+        yield page
+        context.close()
+        browser.close()
+
+
+def portal_post_page(action: str, form: dict) -> str:
+    """What a portal renders to open an app page: a form POSTing the frame parameters, submitted on load."""
+    inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in form.items())
+    return (f'<!doctype html><html><body><form id="f" method="post" action="{html.escape(action)}">{inputs}</form>'
+            '<script>document.getElementById("f").submit()</script></body></html>')
+
+
+def shot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(350)  # tab fade
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+def open_section(page, code):
+    page.click(f"#tab-{code}")
+    page.wait_for_selector(f"#section-{code}.active.show")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_configures_and_syncs_in_chromium(live_server, emulator_settings, bitrix_emulator, onec_emulator,
+                                                 portal, celery_worker_thread, browser_page):
+    emulator_settings.APP_BASE_URL = live_server.url
+    portal_setup(portal)
+    PortalSettings.objects.filter(portal=portal).update(onec_url="", onec_user="", onec_password="")
+    for name, last_name in (("Елена", "Кравцова"), ("Павел", "Шестаков"), ("Марина", "Гусева")):
+        bitrix_emulator.add_user(portal.member_id, name, last_name, "", admin=False)
+    page = browser_page
+
+    # 0. the portal opens the app: POST with the frame parameters, from a page on the portal's origin
+    params = bitrix_emulator.install_params(portal.member_id)
+    action = f"{live_server.url}/bitrix/app/?{urlencode(params['query'])}"
+    portal_page = f"http://{portal.domain}/marketplace/app/1/"
+    page.route(portal_page, lambda route: route.fulfill(
+        status=200, content_type="text/html; charset=utf-8", body=portal_post_page(action, params["form"])))
+    page.goto(portal_page)
+    page.wait_for_selector("#section-onec.active")
+    assert page.locator("#read-only-notice").count() == 0
+
+    # 1. Подключение к 1С: fill, check, save
+    page.fill("#id_onec_url", onec_emulator.odata_url)
+    page.fill("#id_onec_user", "odata")
+    page.fill("#id_onec_password", "odata")
+    page.click("#onec-check")
+    page.wait_for_selector("#check-report")
+    report = page.inner_text("#check-report")
+    assert "Подключение работает." in report and "Розничная" in report
+    assert re.search(r"Контрагентов: \d+", report) and re.search(r"Номенклатуры: \d+", report)
+    assert page.input_value("#id_onec_password") == ""  # never rendered back
+    shot(page, "01-onec-connection.png")
+    page.fill("#id_onec_password", "odata")
+    page.click("#onec-save")
+    page.wait_for_selector("#notice.alert-success")
+    assert PortalSettings.objects.get(portal=portal).onec_password == "odata"
+
+    # 2. Цены
+    open_section(page, "prices")
+    page.select_option("#id_sale_price_type", "Розничная")
+    page.select_option("#id_purchase_price_type", "Закупочная")
+    page.click("#prices-save")
+    page.wait_for_selector("#notice.alert-success")
+    open_section(page, "prices")
+    shot(page, "02-prices.png")
+
+    # 3. Воронка и стадии: keep ours for three stages, map «Отгрузка, без оплаты» to an existing stage
+    open_section(page, "stages")
+    page.select_option("#id_category_id", "0")
+    page.select_option("#id_stage_SHIPPED_UNPAID", "EXECUTING")
+    page.click("#stages-save")
+    page.wait_for_selector("#notice.alert-success")
+    open_section(page, "stages")
+    assert "В работе" in page.inner_text("#stage-mapping")
+    shot(page, "03-pipeline-and-stages.png")
+    assert PortalSettings.objects.get(portal=portal).stage_map["SHIPPED_UNPAID"] == "EXECUTING"
+
+    # 4.–6. the other forms, as they are
+    open_section(page, "fields")
+    shot(page, "04-deal-fields.png")
+    open_section(page, "responsible")
+    assert page.locator("#form-responsible select option:checked", has_text="Кравцова Елена").count() == 1
+    shot(page, "05-responsible.png")
+    open_section(page, "schedule")
+    shot(page, "06-schedule.png")
+
+    # 7. Синхронизация: start, watch the progress finish, see the problems
+    open_section(page, "sync")
+    page.click("#sync-now")
+    page.wait_for_function(
+        "() => { const s = document.getElementById('sync-state').dataset.status;"
+        " return s && s !== 'running'; }", timeout=180000)
+    page.wait_for_selector("#problems-body tr[data-problem]", timeout=30000)
+    run = SyncRun.objects.filter(portal=portal).latest("started_at")
+    assert run.finished_at is not None and run.trigger == "manual"
+    assert page.locator("#sync-progress .progress").count() >= 1
+    assert page.locator("#problems-body button.retry").count() >= 1
+    shot(page, "07-sync.png")
+
+    # 8. Уведомление об оплате
+    open_section(page, "notify")
+    assert "Уведомить ответственного об оплате" in page.inner_text("#section-notify")
+    shot(page, "08-payment-notification.png")
+    print(json.dumps({"run": run.pk, "status": run.status, "counts": run.counts}, ensure_ascii=False))
