@@ -104,9 +104,8 @@ def product_to_payload(product: Product, setup: CatalogSetup) -> ProductPayload:
                                                  "товар деактивирован (не удален), а новый не создается."))
     _measure(product, setup, fields, problems)
     _vat(product, setup, fields, problems)
-    included = product.sale_price or product.purchase_price
-    if included is not None:
-        fields["vatIncluded"] = "Y" if included.includes_vat else "N"
+    if product.sale_price is not None:  # describes the catalog (sale) price; without one there is nothing to say
+        fields["vatIncluded"] = "Y" if product.sale_price.includes_vat else "N"
     if not product.is_service:  # services have no purchase price in the catalog (catalog.product.service.add)
         _purchase(product.purchase_price, setup, fields, problems)
     problems += [Problem("price_problem", _sentence(p)) for p in product.price_problems]

@@ -126,7 +126,7 @@ class ProductPlanner:
         by_product = {}
         for payload in payloads:
             link = self.links.get(KIND, payload.onec_ref)
-            if link and payload.price and not self.links.get(PRICE_KIND, payload.onec_ref):
+            if link and payload.price and not self._price_link(payload.onec_ref):
                 by_product[str(link.bitrix_id)] = payload.onec_ref
         commands = {}
         for n, part in enumerate(chunked([int(i) for i in by_product], 50)):
@@ -136,7 +136,7 @@ class ProductPlanner:
         for result in self.ctx.lookup(commands).values():
             for row in (result or {}).get("prices", []):
                 ref = by_product.get(str(row.get("productId")))
-                if ref and not self.links.get(PRICE_KIND, ref):
+                if ref and not self._price_link(ref):
                     self.links.put(PRICE_KIND, ref, row["id"])
 
     # ------------------------------------------------------------------ groups
@@ -170,12 +170,20 @@ class ProductPlanner:
                                                                                  state)))
         return int(link.bitrix_id)
 
+    def _price_link(self, ref: str):
+        """The base price we own; a link with no id is a price we deleted (1С has none now)."""
+        link = self.links.get(PRICE_KIND, ref)
+        return link if link and link.bitrix_id else None
+
     def _price_command(self, group: CommandGroup, payload: ProductPayload, product_id) -> None:
         """The base price by its own id: catalog.price.add once, then catalog.price.update — never modify."""
-        if payload.price is None:
-            return
         ref, price_hash = payload.onec_ref, payload.price_hash
-        link = self.links.get(PRICE_KIND, ref)
+        link = self._price_link(ref)
+        if payload.price is None:
+            if link is not None and not isinstance(product_id, ResultRef):  # 1С has no valid price any more
+                group.commands.append(Command("c", "catalog.price.delete", {"id": int(link.bitrix_id)},
+                                              on_success=lambda r, _: self.links.put(PRICE_KIND, ref, "", "")))
+            return
         fields = payload.price.fields(product_id)
         if link is None or isinstance(product_id, ResultRef):
             group.commands.append(Command("c", "catalog.price.add", {"fields": fields}, on_success=lambda r, _: (

@@ -66,7 +66,7 @@ def test_no_sale_price_is_a_problem_and_no_price_payload():
     payload = product_to_payload(product(sale_price=None), SETUP)
     assert payload.price is None
     assert [p.message for p in payload.problems] == ["Цена продажи не найдена: товар передан без цены."]
-    assert payload.fields["vatIncluded"] == "N"  # from the purchase price, the only one known
+    assert "vatIncluded" not in payload.fields  # it describes the sale price: nothing to say without one
 
 
 def test_zero_and_negative_sale_prices_are_not_sent():

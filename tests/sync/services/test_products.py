@@ -266,6 +266,28 @@ def test_price_only_change_is_exactly_one_price_write(portal, crm, onec_emulator
     assert run.counts["product"]["updated"] == 1
 
 
+def test_price_gone_in_1c_deletes_only_our_base_price_and_can_come_back(portal, crm, onec_emulator):
+    ref = _new_product(onec_emulator, name="Рулетка 5 м")
+    _set_price(onec_emulator, ref, "Розничная", 350)
+    _sync(portal)
+    _set_price(onec_emulator, ref, "Розничная", 0)  # an operator zeroes the price: no valid sale price
+    before = crm.stats()
+    _sync(portal)
+    # the price row goes; the product itself is written once too: vatIncluded describes a sale price no longer sent
+    assert _writes(before, crm.stats()) == {"catalog.price.delete": 1, "catalog.product.update": 1}
+    products, prices = _catalog(crm)
+    (product,) = _by_xml(products)[ref]
+    assert product["id"] not in prices and product["active"] == "Y"
+    assert "no_sale_price" in _problems(portal, ref)
+    _set_price(onec_emulator, ref, "Розничная", 390)
+    before = crm.stats()
+    _sync(portal)
+    assert _writes(before, crm.stats()) == {"catalog.price.add": 1, "catalog.product.update": 1}
+    _, prices = _catalog(crm)
+    assert [p["price"] for p in prices[product["id"]]] == [390.0]
+    assert "no_sale_price" not in _problems(portal, ref)  # the problem cleared itself
+
+
 def test_purchase_price_change_updates_the_product_only(portal, crm, onec_emulator):
     ref = _new_product(onec_emulator, name="Лобзик электрический")
     _set_price(onec_emulator, ref, "Розничная", 4500)
