@@ -111,7 +111,7 @@ class ProductPlanner:
     # ------------------------------------------------------------------ crash safety
     def _recover(self, payloads: list[ProductPayload]) -> None:
         """Products (by xmlId) and their base prices that exist in Bitrix24 but have no saved link."""
-        missing = [p.onec_ref for p in payloads if not self.links.get(KIND, p.onec_ref)]
+        missing = [p.onec_ref for p in payloads if not self._link(KIND, p.onec_ref)]
         wanted = set(missing)
         commands = {}
         for n, part in enumerate(chunked(missing, 50)):
@@ -119,13 +119,13 @@ class ProductPlanner:
                 "select": ["id", "iblockId", "xmlId"], "filter": {"iblockId": self.setup.iblock_id, "@xmlId": part}})
         for result in self.ctx.lookup(commands).values():
             for row in (result or {}).get("products", []):
-                if row.get("xmlId") in wanted and not self.links.get(KIND, row["xmlId"]):
+                if row.get("xmlId") in wanted and not self._link(KIND, row["xmlId"]):
                     self.links.put(KIND, row["xmlId"], row["id"])
         if self.setup.base_price_type_id is None:
             return
         by_product = {}
         for payload in payloads:
-            link = self.links.get(KIND, payload.onec_ref)
+            link = self._link(KIND, payload.onec_ref)
             if link and payload.price and not self._price_link(payload.onec_ref):
                 by_product[str(link.bitrix_id)] = payload.onec_ref
         commands = {}
@@ -141,7 +141,7 @@ class ProductPlanner:
 
     # ------------------------------------------------------------------ groups
     def _submit(self, payload: ProductPayload) -> None:
-        link = self.links.get(KIND, payload.onec_ref)
+        link = self._link(KIND, payload.onec_ref)
         if payload.fields is None or (link is None and payload.deleted):
             self._finish(payload, True, [], skipped=True)
             return
@@ -152,8 +152,36 @@ class ProductPlanner:
         created = link is None
         if link is not None and not any(c.key == "p" for c in group.commands) and link.state != payload.state:
             self.links.put(KIND, payload.onec_ref, link.bitrix_id, link.content_hash, payload.state)  # no REST
-        group.on_done = lambda ok, errors: self._finish(payload, ok, errors, wrote=wrote, created=created)
+        vanished: set[str] = set()
+        for command in group.commands:
+            if not isinstance(product_id, ResultRef):
+                command.on_error = self._vanished_handler(command, vanished)
+
+        def on_done(ok: bool, errors: list[str]) -> None:
+            if vanished:  # deleted in Bitrix24 by someone: forget it and write it again (never a duplicate)
+                if "product" in vanished:
+                    self.links.put(KIND, payload.onec_ref, "", "")
+                self.links.put(PRICE_KIND, payload.onec_ref, "", "")
+                self._submit(payload)
+                return
+            self._finish(payload, ok, errors, wrote=wrote, created=created)
+
+        group.on_done = on_done
         self.executor.submit(group)
+
+    @staticmethod
+    def _vanished_handler(command: Command, vanished: set[str]):
+        """A linked product or price someone deleted in Bitrix24: its write fails with «… is not exists»."""
+        def handle(error) -> bool:
+            text = str(error).lower()
+            if "not exist" not in text:
+                return False
+            if command.key == "p" or (command.method == "catalog.price.add" and "product" in text):
+                vanished.add("product")
+            elif "product" not in vanished:
+                vanished.add("price")
+            return True
+        return handle
 
     def _product_command(self, group: CommandGroup, payload: ProductPayload, link):
         add, update, result_key = METHODS[payload.is_service]
@@ -170,10 +198,13 @@ class ProductPlanner:
                                                                                  state)))
         return int(link.bitrix_id)
 
-    def _price_link(self, ref: str):
-        """The base price we own; a link with no id is a price we deleted (1С has none now)."""
-        link = self.links.get(PRICE_KIND, ref)
+    def _link(self, kind: str, ref: str):
+        """A link with no id is a record that is gone (a price we deleted, a product deleted in Bitrix24)."""
+        link = self.links.get(kind, ref)
         return link if link and link.bitrix_id else None
+
+    def _price_link(self, ref: str):
+        return self._link(PRICE_KIND, ref)
 
     def _price_command(self, group: CommandGroup, payload: ProductPayload, product_id) -> None:
         """The base price by its own id: catalog.price.add once, then catalog.price.update — never modify."""
@@ -198,7 +229,7 @@ class ProductPlanner:
         """Products physically deleted in 1С: deactivated (never deleted), then forgotten by change detection."""
         self.links.load(KIND, refs)
         for ref in refs:
-            link = self.links.get(KIND, ref)
+            link = self._link(KIND, ref)
             label = link.state.get("label", ref) if link else ref
             if link is None:
                 self.versions.forget(ref)

@@ -288,6 +288,35 @@ def test_price_gone_in_1c_deletes_only_our_base_price_and_can_come_back(portal, 
     assert "no_sale_price" not in _problems(portal, ref)  # the problem cleared itself
 
 
+def test_product_or_price_deleted_in_bitrix24_is_written_again_once(portal, crm, onec_emulator):
+    from bx24app.bitrix.client import BitrixClient
+
+    first = _new_product(onec_emulator, name="Уровень строительный")
+    second = _new_product(onec_emulator, name="Угольник столярный")
+    for ref in (first, second):
+        _set_price(onec_emulator, ref, "Розничная", 800)
+    _sync(portal)
+    products, prices = _catalog(crm)
+    by_xml = _by_xml(products)
+    client = BitrixClient(portal)
+    client.call("catalog.product.delete", {"id": by_xml[first][0]["id"]})  # a manager deletes the product
+    client.call("catalog.price.delete", {"id": prices[by_xml[second][0]["id"]][0]["id"]})  # …and another's price
+    _patch_product(onec_emulator, first, {"Description": "Уровень строительный 60 см"})
+    _set_price(onec_emulator, second, "Розничная", 850)
+    run = _sync(portal)
+    assert not run.counts["product"]["failed"]
+    products, prices = _catalog(crm)
+    by_xml = _by_xml(products)
+    (recreated,) = by_xml[first]
+    assert recreated["name"] == "Уровень строительный 60 см"
+    assert [p["price"] for p in prices[recreated["id"]]] == [800.0]
+    assert [p["price"] for p in prices[by_xml[second][0]["id"]]] == [850.0]
+    assert "bitrix_error" not in _problems(portal, first) and "bitrix_error" not in _problems(portal, second)
+    before = crm.stats()
+    _sync(portal)
+    assert _writes(before, crm.stats()) == {}
+
+
 def test_purchase_price_change_updates_the_product_only(portal, crm, onec_emulator):
     ref = _new_product(onec_emulator, name="Лобзик электрический")
     _set_price(onec_emulator, ref, "Розничная", 4500)
