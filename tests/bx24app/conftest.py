@@ -57,9 +57,12 @@ def app_online(bitrix_settings, live_server):
 
 @pytest.fixture
 def celery_eager():
-    celery_app.conf.task_always_eager = True
+    """Run queued tasks inline (the conf is read with the CELERY_ namespace, so set those keys)."""
+    keys = ("CELERY_TASK_ALWAYS_EAGER", "CELERY_TASK_EAGER_PROPAGATES")
+    previous = {key: celery_app.conf.get(key) for key in keys}
+    celery_app.conf.update({key: True for key in keys})
     yield
-    celery_app.conf.task_always_eager = False
+    celery_app.conf.update(previous)
 
 
 @pytest.fixture
@@ -130,3 +133,20 @@ def run_worker_processes(argv_list, extra_env) -> list[subprocess.CompletedProce
         stdout, stderr = process.communicate(timeout=600)
         results.append(subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr))
     return results
+
+
+def portal_row(emu, info=None, **fields) -> Portal:
+    """A Portal row holding fresh admin tokens of an emulator portal (as if installed, without the setup)."""
+    info = info or emu.create_portal()
+    access, refresh = emu.tokens(info["member_id"])
+    return Portal.objects.create(
+        member_id=info["member_id"], domain=info["domain"], protocol="http",
+        client_endpoint=info["client_endpoint"], server_endpoint=info["server_endpoint"],
+        application_token=info["application_token"], access_token=access, refresh_token=refresh,
+        license_family=info.get("license_family", ""), **fields)
+
+
+@pytest.fixture
+def client_portal(bitrix_settings, emulator):
+    """A Portal row on the session emulator (fresh portal, so a fresh leaky bucket)."""
+    return portal_row(emulator)
