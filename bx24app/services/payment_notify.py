@@ -33,7 +33,7 @@ def deal_payment_notify(portal: Portal, deal_id: int, *, source: str, client: Bi
         return False
     client = client or portal_client(portal)
     deal = deal or deal_fetch(client, deal_id)
-    if deal.get("stageId") != paid_stage:
+    if not deal or deal.get("stageId") != paid_stage:
         return False
     state_key = payment_state_key(deal, portal_settings.field_map or {})
     record = _record_claim(portal, int(deal_id), state_key, source)
@@ -61,8 +61,14 @@ def deal_payment_notify_enqueue(portal: Portal, deal_id: int, *, source: str, me
 
 
 def deal_fetch(client: BitrixClient, deal_id: int) -> dict:
-    result = client.call("crm.item.get", {"entityTypeId": DEAL_TYPE_ID, "id": deal_id,
-                                          "useOriginalUfNames": "Y"})
+    """The deal with original UF names; an empty dict when it no longer exists."""
+    try:
+        result = client.call("crm.item.get", {"entityTypeId": DEAL_TYPE_ID, "id": deal_id,
+                                              "useOriginalUfNames": "Y"})
+    except BitrixError as exc:
+        if exc.code == "NOT_FOUND":
+            return {}
+        raise
     return (result or {}).get("item") or {}
 
 
