@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from . import decode, order_state
-from .changes import group_by, unique
+from .changes import group_by, unique, wants_full_read
 from .client import ODataClient, datetime_literal
 from .errors import OneCNotPublished
 from .products import currency_code, vat_rate
@@ -90,14 +90,17 @@ class OrderReader:
     """scan() detects changed orders from document DataVersions; read() gathers OrderFacts in bulk."""
 
     def __init__(self, client: ODataClient, *, window_days: int = 90, lookback_days: int = 30,
-                 scan_page: int = SCAN_PAGE, now: Callable[[], datetime] = datetime.now):
+                 scan_page: int = SCAN_PAGE, full_read_minimum: int = 200,
+                 now: Callable[[], datetime] = datetime.now):
         self.client = client
         self.window_days = window_days
         self.lookback_days = lookback_days
         self.scan_page = scan_page
         self.now = now
+        self.full_read_minimum = full_read_minimum
         self.unpublished: set[str] = set()
         self.lookups: dict[str, dict[str, dict]] = {}
+        self.tracked_orders = 0
 
     # ------------------------------------------------------------ change detection
 
@@ -120,9 +123,8 @@ class OrderReader:
             self.scan_documents(state, entity_set)
         removed = self.removed_orders(state, orders)
         self.note_gone_documents(state)
-        self.add_outside_orders(state)
-        tracked = {k.split(":", 1)[1] for k in state.versions if k.startswith(ORDERS + ":")}
-        changed = [ref for ref in state.changed if ref in tracked]
+        self.tracked_orders = len(orders)
+        changed = [ref for ref in state.changed if ref in orders]
         return ChangeSet(changed_refs=sorted(changed), versions=state.versions, removed_refs=sorted(removed))
 
     def window_start(self, extra_days: int = 0) -> datetime:
@@ -151,7 +153,8 @@ class OrderReader:
         current = {r["Ref_Key"]: decode.text(r.get("DataVersion")) for r in rows}
         changed = {ref for ref, dv in current.items()
                    if split_version(state.known.get(version_key(entity_set, ref), ""))[0] != dv}
-        links = self.document_links(entity_set, changed)
+        whole = wants_full_read(len(changed), len(current), minimum=self.full_read_minimum)
+        links = self.document_links(entity_set, changed, window if whole else None)
         for ref, dv in current.items():
             key = version_key(entity_set, ref)
             if ref in changed:
@@ -189,11 +192,15 @@ class OrderReader:
     def note_gone_documents(self, state: ScanState) -> None:
         """Documents known before but not seen now (deleted, or moved out of the window): mark their orders."""
         for key, value in state.known.items():
-            if key not in state.versions:
+            if key not in state.versions and not key.startswith(ORDERS + ":"):
                 state.changed.update(split_version(value)[1])
 
     def removed_orders(self, state: ScanState, orders: dict[str, str]) -> list[str]:
-        """Known orders not seen now that 1С no longer has at all (the rest simply left the window)."""
+        """Known orders not seen now that 1С no longer has at all (the rest left the window: no longer tracked).
+
+        Only orders in the window and extra_refs are tracked; the engine passes orders of open deals as
+        extra_refs, so documents referring to other old orders are deliberately not followed.
+        """
         prefix = ORDERS + ":"
         gone = [k[len(prefix):] for k in state.known if k.startswith(prefix) and k[len(prefix):] not in orders]
         if not gone:
@@ -201,21 +208,17 @@ class OrderReader:
         existing = {r["Ref_Key"] for r in self.client.rows_by_refs(ORDERS, gone, select="Ref_Key")}
         return [ref for ref in gone if ref not in existing]
 
-    def add_outside_orders(self, state: ScanState) -> None:
-        """Orders outside the window that a changed document refers to: track them too."""
-        tracked = {k.split(":", 1)[1] for k in state.versions if k.startswith(ORDERS + ":")}
-        outside = [ref for ref in state.changed if ref not in tracked]
-        if not outside:
-            return
-        for row in self.client.rows_by_refs(ORDERS, outside, select="Ref_Key,DataVersion"):
-            state.versions[version_key(ORDERS, row["Ref_Key"])] = join_version(
-                decode.text(row.get("DataVersion")), [row["Ref_Key"]])
-
-    def document_links(self, entity_set: str, refs: Iterable[str]) -> dict[str, list[str]]:
-        """Document ref → the order refs it refers to (for changed documents only)."""
+    def document_links(self, entity_set: str, refs: set[str], window: str | None = None) -> dict[str, list[str]]:
+        """Document ref → the order refs it refers to, for changed documents only (OR-chains, or the whole
+        window paged when most documents changed, e.g. on the first scan)."""
         if not refs:
             return {}
-        rows = list(self.client.rows_by_refs(entity_set, refs, select=LINK_FIELDS[entity_set]))
+        select = LINK_FIELDS[entity_set]
+        if window:
+            rows = [r for r in self.client.iter_rows(entity_set, select=select, filter=window,
+                                                     page_size=self.scan_page) if r["Ref_Key"] in refs]
+        else:
+            rows = list(self.client.rows_by_refs(entity_set, refs, select=select))
         links = {row["Ref_Key"]: order_refs_of(entity_set, row) for row in rows}
         invoice_refs = [r for refs_ in links.values() for r in refs_ if r.startswith("invoice:")]
         if invoice_refs:
@@ -237,65 +240,114 @@ class OrderReader:
         if not refs:
             return []
         gathered = self.gather(refs)
-        return [OrderBuilder(gathered, self).facts(row) for row in gathered.orders]
+        builder = OrderBuilder(gathered)
+        return [builder.facts(row) for row in gathered.orders]
 
     def gather(self, refs: list[str]) -> Gathered:
-        client = self.client
-        orders = list(client.rows_by_refs(ORDERS, refs, select=ORDER_FIELDS))
-        invoices = [r for r in client.rows_by_refs(INVOICES, refs, select=INVOICE_FIELDS, key="ЗаказПокупателя_Key")
-                    if not decode.flag(r.get("DeletionMark"))]
-        invoice_refs = [i["Ref_Key"] for i in invoices]
-        settlements = self.register_rows(SETTLEMENTS, refs, SETTLEMENT_FIELDS, "Сделка", ORDERS)
-        settlements += self.register_rows(SETTLEMENTS, invoice_refs, SETTLEMENT_FIELDS, "Сделка", INVOICES)
-        movements = self.register_rows(ORDER_MOVEMENTS, refs, MOVEMENT_FIELDS, "ЗаказПокупателя_Key")
+        """All rows for the orders: OR-chains of refs, or — when most tracked orders are wanted (initial sync) —
+        whole sets paged from the earliest order date (minus the look-back)."""
+        wanted = set(refs)
+        full = wants_full_read(len(refs), self.tracked_orders or len(refs), minimum=self.full_read_minimum)
+        orders = self.order_rows(refs, full)
+        since = self.earliest(orders) if full else None
+        invoices = [r for r in self.rows(INVOICES, refs, INVOICE_FIELDS, "ЗаказПокупателя_Key", since=since)
+                    if r.get("ЗаказПокупателя_Key") in wanted and not decode.flag(r.get("DeletionMark"))]
+        deals = wanted | {i["Ref_Key"] for i in invoices}
+        settlements = self.rows(SETTLEMENTS, refs, SETTLEMENT_FIELDS, "Сделка", ORDERS, since=since)
+        if not full:
+            settlements += self.rows(SETTLEMENTS, [i["Ref_Key"] for i in invoices], SETTLEMENT_FIELDS, "Сделка",
+                                     INVOICES)
+        settlements = [r for r in settlements if decode.text(r.get("Сделка")) in deals]
+        movements = [r for r in self.rows(ORDER_MOVEMENTS, refs, MOVEMENT_FIELDS, "ЗаказПокупателя_Key", since=since)
+                     if r.get("ЗаказПокупателя_Key") in wanted]
         gathered = Gathered(orders=orders, invoices=invoices, settlements=settlements, movements=movements)
-        gathered.realizations = self.realizations(refs, movements)
-        gathered.recorders = self.payment_recorders(settlements)
+        gathered.realizations = self.realizations(refs, movements, since)
+        gathered.recorders = self.payment_recorders(settlements, since)
         gathered.contracts = self.by_refs(CONTRACTS, [o.get("ДоговорКонтрагента_Key") for o in orders],
-                                          "Ref_Key,ВедениеВзаиморасчетов,ВалютаВзаиморасчетов_Key")
+                                          "Ref_Key,ВедениеВзаиморасчетов,ВалютаВзаиморасчетов_Key", full)
         lines = [line for doc in orders + invoices for part in ("Товары", "Услуги") for line in doc.get(part) or []]
         gathered.products = self.by_refs(PRODUCTS, [line.get("Номенклатура_Key") for line in lines],
-                                         "Ref_Key,Description,DeletionMark,Услуга,БазоваяЕдиницаИзмерения_Key")
+                                         "Ref_Key,Description,DeletionMark,Услуга,БазоваяЕдиницаИзмерения_Key", full)
         gathered.units = self.by_refs(UNITS, [line.get("ЕдиницаИзмерения_Key") for line in lines],
-                                      "Ref_Key,Description,ЕдиницаПоКлассификатору_Key")
+                                      "Ref_Key,Description,ЕдиницаПоКлассификатору_Key", full)
         for name, select in ((CLASSIFIER, "Ref_Key,Code,Description"), (ORGANIZATIONS, "Ref_Key,Description"),
                              (USERS, "Ref_Key,Description"), (CURRENCIES, "Ref_Key,Code,Description")):
             setattr(gathered, LOOKUP_ATTRS[name], self.lookup(name, select))
         return gathered
 
-    def register_rows(self, register: str, refs: list[str], select, key: str, key_type: str | None = None):
+    def order_rows(self, refs: list[str], full: bool) -> list[dict]:
+        wanted = set(refs)
+        rows = []
+        if full:
+            window = f"Date ge {datetime_literal(self.window_start())}"
+            rows = [r for r in self.client.iter_rows(ORDERS, select=ORDER_FIELDS, filter=window,
+                                                     page_size=self.scan_page) if r["Ref_Key"] in wanted]
+        found = {r["Ref_Key"] for r in rows}
+        missing = [r for r in refs if r not in found]
+        return rows + (list(self.client.rows_by_refs(ORDERS, missing, select=ORDER_FIELDS)) if missing else [])
+
+    def earliest(self, orders: list[dict]) -> datetime:
+        dates = [decode.date(o.get("Date")) for o in orders]
+        first = min((d for d in dates if d), default=self.window_start())
+        return (first - timedelta(days=self.lookback_days)).replace(hour=0, minute=0, second=0)
+
+    def rows(self, entity_set: str, refs: list[str], select, key: str, key_type: str | None = None, *,
+             since: datetime | None = None) -> list[dict]:
+        """Rows whose key is one of refs (OR-chains), or every row dated since `since` (whole-set paging)."""
+        register = entity_set.endswith("_RecordType")
+        order = REGISTER_ORDER if register else "Ref_Key"
+        active = "Active eq true" if register else None
+        if since is not None:
+            moment = f"{'Period' if register else 'Date'} ge {datetime_literal(since)}"
+            condition = f"{moment} and {active}" if active else moment
+            return list(self.client.iter_rows(entity_set, select=select, filter=condition, orderby=order,
+                                              page_size=self.scan_page))
         if not refs:
             return []
-        return list(self.client.rows_by_refs(register, refs, select=select, key=key, key_type=key_type,
-                                             filter="Active eq true", orderby=REGISTER_ORDER))
+        return list(self.client.rows_by_refs(entity_set, refs, select=select, key=key, key_type=key_type,
+                                             filter=active, orderby=order))
 
-    def realizations(self, order_refs: list[str], movements: list[dict]) -> list[dict]:
+    def realizations(self, order_refs: list[str], movements: list[dict], since: datetime | None) -> list[dict]:
         """Posted realizations with Сделка = order, plus those that wrote shipment movements (per-line orders)."""
+        wanted = set(order_refs)
+        recorders = set(order_state.shipment_recorders_of(movements))
+        if since is not None:
+            rows = self.client.iter_rows(REALIZATIONS, select=REALIZATION_FIELDS, page_size=self.scan_page,
+                                         filter=f"Date ge {datetime_literal(since)} and Posted eq true")
+            return [r for r in rows if r["Ref_Key"] in recorders
+                    or (r.get("Сделка_Type") == ORDER_TYPE and r.get("Сделка") in wanted)]
         by_deal = list(self.client.rows_by_refs(REALIZATIONS, order_refs, select=REALIZATION_FIELDS, key="Сделка",
                                                 key_type=ORDERS, filter="Posted eq true"))
-        known = {r["Ref_Key"] for r in by_deal}
-        recorders = [r for r in order_state.shipment_recorders_of(movements) if r not in known]
-        more = list(self.client.rows_by_refs(REALIZATIONS, recorders, select=REALIZATION_FIELDS)) if recorders else []
-        return [r for r in by_deal + more if decode.flag(r.get("Posted"))]
+        more = [r for r in recorders if r not in {d["Ref_Key"] for d in by_deal}]
+        extra = list(self.client.rows_by_refs(REALIZATIONS, more, select=REALIZATION_FIELDS)) if more else []
+        return [r for r in by_deal + extra if decode.flag(r.get("Posted"))]
 
-    def payment_recorders(self, settlements: list[dict]) -> dict[str, dict]:
+    def payment_recorders(self, settlements: list[dict], since: datetime | None) -> dict[str, dict]:
         """Number/Date of the payment documents that wrote payment movements, one query chain per type."""
         found: dict[str, dict] = {}
         payments = order_state.payment_movements(settlements)
         for entity_set, rows in group_by(payments, order_state.recorder_type).items():
             refs = [decode.text(r.get("Recorder")) for r in rows]
             try:
-                found.update(self.by_refs(entity_set, refs, "Ref_Key,Number,Date"))
+                found.update(self.by_refs(entity_set, refs, "Ref_Key,Number,Date", since=since))
             except OneCNotPublished:
                 if entity_set in ENTITY_SETS:
                     raise  # e.g. АккредитивПолученный need not be published: its number/date stay empty
         return found
 
-    def by_refs(self, entity_set: str, refs: Iterable, select: str) -> dict[str, dict]:
+    def by_refs(self, entity_set: str, refs: Iterable, select: str, full: bool = False, *,
+                since: datetime | None = None) -> dict[str, dict]:
+        """Rows by Ref_Key: OR-chains, the whole set (full) or every document dated since `since`."""
         refs = list(unique(decode.ref(r) for r in refs))
         if not refs:
             return {}
-        return {r["Ref_Key"]: r for r in self.client.rows_by_refs(entity_set, refs, select=select)}
+        wanted = set(refs)
+        if full or since is not None:
+            condition = f"Date ge {datetime_literal(since)}" if since is not None else None
+            rows = self.client.iter_rows(entity_set, select=select, filter=condition, page_size=self.scan_page)
+        else:
+            rows = self.client.rows_by_refs(entity_set, refs, select=select)
+        return {r["Ref_Key"]: r for r in rows if r["Ref_Key"] in wanted}
 
     def lookup(self, entity_set: str, select: str) -> dict[str, dict]:
         """Small catalogs read whole once per reader."""
@@ -364,11 +416,14 @@ class Gathered:
 class OrderBuilder:
     """Turns gathered rows into OrderFacts with the state derived per reference §2.14."""
 
-    def __init__(self, gathered: Gathered, reader: OrderReader):
+    def __init__(self, gathered: Gathered):
         self.g = gathered
         self.invoices_by_order = group_by(gathered.invoices, lambda i: i.get("ЗаказПокупателя_Key"))
         self.settlements_by_deal = group_by(gathered.settlements, lambda r: decode.text(r.get("Сделка")))
         self.movements_by_order = group_by(gathered.movements, lambda r: r.get("ЗаказПокупателя_Key"))
+        self.realization_rows = {r["Ref_Key"]: r for r in gathered.realizations}
+        self.realizations_by_deal = group_by(
+            (r for r in gathered.realizations if r.get("Сделка_Type") == ORDER_TYPE), lambda r: r.get("Сделка"))
 
     def facts(self, row: dict) -> OrderFacts:
         ref = row["Ref_Key"]
@@ -474,10 +529,8 @@ class OrderBuilder:
         return tuple(sorted(payments, key=lambda p: (p.date or datetime.min, p.recorder_ref)))
 
     def realizations(self, order_ref: str, state: order_state.OrderState) -> tuple[Realization, ...]:
-        shipped_by = set(state.shipment_recorders)
-        rows = [r for r in self.g.realizations
-                if r["Ref_Key"] in shipped_by or (decode.text(r.get("Сделка")) == order_ref
-                                                   and r.get("Сделка_Type") == ORDER_TYPE)]
+        rows = [self.realization_rows[ref] for ref in state.shipment_recorders if ref in self.realization_rows]
+        rows += self.realizations_by_deal.get(order_ref, [])
         found = {
             r["Ref_Key"]: Realization(ref=r["Ref_Key"], number=decode.text(r.get("Number")).strip(),
                                       date=decode.date(r.get("Date")), amount=decode.number(r.get("СуммаДокумента")),

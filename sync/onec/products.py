@@ -26,6 +26,7 @@ ENTITY_SETS = (PRODUCTS, PRICE_TYPES, PRICES, CURRENCIES, UNITS, CLASSIFIER, REC
 OPTIONAL_SETS = (RATES,)
 
 SCAN_PAGE = 5000
+FULL_READ_MINIMUM = 200
 ITEMS_ONLY = "IsFolder eq false"
 DEFAULT_SALE_TYPE = "Розничная"
 DEFAULT_PURCHASE_TYPE = "Закупочная"
@@ -302,11 +303,13 @@ class UnitBook:
     def read(cls, client: ODataClient, products: list[dict], unit_refs: list[str], page: int) -> UnitBook:
         classifier = {r["Ref_Key"]: r for r in client.iter_rows(CLASSIFIER, select="Ref_Key,Code,Description",
                                                                 page_size=page)}
-        units = {}
-        if unit_refs:
-            units = {r["Ref_Key"]: r for r in client.rows_by_refs(
-                UNITS, unit_refs, select="Ref_Key,Description,ЕдиницаПоКлассификатору_Key,Коэффициент")}
-        return cls(units, classifier)
+        select = "Ref_Key,Description,ЕдиницаПоКлассификатору_Key,Коэффициент"
+        if len(unit_refs) >= FULL_READ_MINIMUM:
+            rows = client.iter_rows(UNITS, select=select, page_size=page)
+        else:
+            rows = client.rows_by_refs(UNITS, unit_refs, select=select) if unit_refs else []
+        wanted = set(unit_refs)
+        return cls({r["Ref_Key"]: r for r in rows if r["Ref_Key"] in wanted}, classifier)
 
     def okei_of_product(self, row: dict) -> dict:
         base = self.classifier.get(decode.ref(row.get("БазоваяЕдиницаИзмерения_Key")) or "")

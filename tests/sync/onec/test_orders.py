@@ -177,3 +177,13 @@ def test_realization_and_closing_mark_orders_changed(fresh_onec):
     assert sorted(second.changed_refs) == sorted([shipped, closed])
     facts = {f.ref: f for f in reader.read(second.changed_refs)}
     assert facts[shipped].shipped and facts[closed].closed
+
+
+def test_whole_set_reading_gives_the_same_facts_as_or_chains(onec, all_orders):
+    reader = OrderReader(onec.client(), window_days=3650, full_read_minimum=10)
+    changes = reader.scan({})
+    assert changes.versions == all_orders[1].versions
+    reader.client.stats.requests = 0
+    facts = {f.ref: f for f in reader.read(changes.changed_refs)}
+    assert facts == all_orders[2]
+    assert reader.client.stats.requests < all_orders[3]
