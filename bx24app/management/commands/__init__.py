@@ -1,0 +1,1 @@
+"""`manage.py` commands: scripted provisioning of portals."""
