@@ -56,7 +56,7 @@ def orders_sync(ctx: SyncContext) -> None:
     counts.onec_records += len(orders_seen)
     counts.unchanged += len(orders_seen) - len(changes.changed_refs)
     executor = ctx.executor()
-    planner = OrderPlanner(ctx, executor)
+    planner = OrderPlanner(ctx, executor, initial=not versions.known)
     done = 0
     for refs in chunked(changes.changed_refs, CHUNK):
         planner.plan(reader.read(refs))
@@ -107,8 +107,10 @@ class OrderVersions:
 class OrderPlanner:
     """Turns mapped orders into command groups: create what is new, update only what changed."""
 
-    def __init__(self, ctx: SyncContext, executor):
+    def __init__(self, ctx: SyncContext, executor, *, initial: bool = False):
         self.ctx, self.executor = ctx, executor
+        self.initial = initial  # the portal's first import: orders paid long ago are history, not news
+        self.paid_at_import: list[tuple[int, dict]] = []
         self.failed: set[str] = set()  # orders not fully synced: their scan versions are not stored
         self.links = ctx.links
         self.counts = ctx.counts_for(KIND)
@@ -229,7 +231,7 @@ class OrderPlanner:
             self.links.put(LINK, ref, item["id"], fields_hash, {"rows": "", "stage": item.get("stageId"),
                                                                 "closed": _closed(item)})
             if stage_id and stage_id == self.stage_map.get(PAID):
-                self.moved_to_paid.append((int(item["id"]), item))
+                (self.paid_at_import if self.initial else self.moved_to_paid).append((int(item["id"]), item))
 
         def rows_saved(_result, lookup):
             deal_id = lookup(ResultRef("d", ("item", "id")))
@@ -321,6 +323,21 @@ class OrderPlanner:
                 logger.warning("portal %s: payment notification for deal %s failed: %s",
                                self.ctx.portal.member_id, deal_id, exc)
         self.moved_to_paid.clear()
+        self._record_paid_at_import()
+
+    def _record_paid_at_import(self) -> None:
+        """The first import creates deals of orders paid before the app was watching: nobody is notified of
+        history (spec: the notification is about the stage *changing*). Their payment state is recorded as
+        handled, so the lost-event catch-up does not send them either; a later new payment state still is."""
+        from bx24app.models import PaymentNotification
+        from bx24app.services.payment_notify import payment_state_key
+
+        field_map = self.settings.field_map or {}
+        PaymentNotification.objects.bulk_create(
+            [PaymentNotification(portal=self.ctx.portal, deal_id=deal_id, source=PaymentNotification.Source.SYNC,
+                                 state_key=payment_state_key(item, field_map)[:200])
+             for deal_id, item in self.paid_at_import], ignore_conflicts=True)
+        self.paid_at_import.clear()
 
 
 def paid_notifications_catch_up(ctx: SyncContext) -> int:

@@ -271,7 +271,7 @@ def new_order(portal, onec, quantity=2, price=1500) -> str:
     return onec.order(company, [{"product": p, "quantity": quantity, "price": price} for p in products])
 
 
-def test_every_order_state_on_first_sync(synced, onec_emulator, crm):
+def test_every_order_state_on_first_sync(synced, onec_emulator, bitrix_emulator):
     portal, stage = synced, synced.settings.stage_map
     deal = lambda name: deal_by_origin(portal, case(onec_emulator, name))  # noqa: E731
     expected = {"order_new": "ORDER_RECEIVED", "order_invoiced": "INVOICE_SENT",
@@ -301,6 +301,10 @@ def test_every_order_state_on_first_sync(synced, onec_emulator, crm):
     for name in ("order_paid_bank", "order_paid_cash", "order_paid_card", "order_paid_by_invoice"):
         paid = deal(name)
         assert paid[F["payment_date"]] and paid[F["paid_amount"]].endswith("|RUB"), name
+        # the first import brings history: recorded as handled, nobody is notified about old payments
+        handled = PaymentNotification.objects.get(portal=portal, deal_id=paid["id"])
+        assert handled.notification_id == "" and handled.state_key.endswith("|RUB")
+    assert _notifications(bitrix_emulator, portal) == []
 
     unpaid = deal("order_shipped_unpaid")
     assert unpaid[F["payment_date"]] in ("", None) and unpaid[F["paid_amount"]] in ("", None)
@@ -367,6 +371,21 @@ def test_transitions_between_syncs_new_invoice_partial_full(synced, onec, bitrix
 def _notifications(bitrix_emulator, portal) -> list[dict]:
     per_user = bitrix_emulator.portal_state(portal.member_id).get("notifications") or {}
     return [n for rows in per_user.values() for n in rows]
+
+
+def test_order_paid_before_its_first_sync_is_created_paid_and_notified(synced, onec, bitrix_emulator):
+    portal = synced
+    ref = new_order(portal, onec)
+    onec.pay(ref, kind="card")
+    sync_orders(portal)
+    deal = deal_by_origin(portal, ref)
+    assert deal["stageId"] == portal.settings.stage_map["PAID"]
+    note = PaymentNotification.objects.get(portal=portal, deal_id=deal["id"])
+    assert note.notification_id and note.source == "sync"
+    sent = [n for n in _notifications(bitrix_emulator, portal) if deal["title"] in n["MESSAGE"]]
+    assert len(sent) == 1
+    sync_orders(portal)
+    assert len([n for n in _notifications(bitrix_emulator, portal) if deal["title"] in n["MESSAGE"]]) == 1
 
 
 def test_shipped_without_payment_then_paid(synced, onec):
