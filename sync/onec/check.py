@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from . import counterparties, orders, products, users
 from .client import ODataClient
-from .errors import PUBLISH_HINT, OneCError, OneCNotOData
+from .errors import PUBLISH_HINT, OneCError, OneCNotOData, OneCNotPublished
 
 VERSION_CONSTANT = "Constant_НомерВерсииКонфигурации"
 RECOMMENDED_VERSION = (10, 3, 52, 2)
@@ -57,7 +57,8 @@ def onec_connection_check(url: str, user: str, password: str, *, timeout: float 
                          backoff=0.3)
     try:
         published = published_sets(client)
-        report.missing_objects = [name for name in required_entity_sets() if name not in published]
+        report.missing_objects = confirm_missing(client, [n for n in required_entity_sets() if n not in published])
+        published |= set(required_entity_sets()) - set(report.missing_objects)
         fill_volumes(client, report, published)
         report.configuration_version = configuration_version(client, published)
     except OneCError as exc:
@@ -76,6 +77,19 @@ def published_sets(client: ODataClient) -> set[str]:
     if not isinstance(entries, list):
         raise OneCNotOData(client.base_url, "нет служебного документа OData со списком объектов")
     return {str(e.get("name") or e.get("url")) for e in entries if isinstance(e, dict)}
+
+
+def confirm_missing(client: ODataClient, candidates: list[str]) -> list[str]:
+    """Sets absent from the service document, probed one by one (a publication may not list tabular parts)."""
+    if len(candidates) > 10:
+        return candidates  # nothing or almost nothing is published: no point probing each one
+    missing = []
+    for name in candidates:
+        try:
+            client.get(name, {"$top": 1})
+        except OneCNotPublished:
+            missing.append(name)
+    return missing
 
 
 def fill_volumes(client: ODataClient, report: ConnectionReport, published: set[str]) -> None:

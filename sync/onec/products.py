@@ -150,6 +150,7 @@ class ProductReader:
     # ------------------------------------------------------------ change detection
 
     def scan(self, known_versions: dict[str, str]) -> ChangeSet:
+        self._types = None  # price type settings (markups, rounding) are part of the versions: re-read them
         self.items = {r["Ref_Key"]: decode.text(r.get("DataVersion"))
                       for r in self.client.iter_rows(PRODUCTS, select="Ref_Key,DataVersion", filter=ITEMS_ONLY,
                                                      page_size=self.scan_page)}

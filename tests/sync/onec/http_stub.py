@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
 
 
 class Stub:
-    """Serves `responses` in order (the last one repeats); records raw request paths and headers."""
+    """Serves `responses` in order (the last one repeats), or asks a single callable(path) for each answer;
+    records raw request paths and headers."""
 
     def __init__(self, *responses):
         self.responses = list(responses)
@@ -28,7 +30,9 @@ class Stub:
         self.server.shutdown()
         self.server.server_close()
 
-    def next_response(self):
+    def next_response(self, path: str):
+        if callable(self.responses[0]):
+            return self.responses[0](unquote(path))
         return self.responses.pop(0) if len(self.responses) > 1 else self.responses[0]
 
     def handler_class(self):
@@ -37,7 +41,7 @@ class Stub:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (http.server API)
                 stub.requests.append((self.path, dict(self.headers)))
-                status, content_type, body = stub.next_response()
+                status, content_type, body = stub.next_response(self.path)
                 data = body if isinstance(body, bytes) else body.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)

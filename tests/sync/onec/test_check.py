@@ -1,9 +1,15 @@
 """onec_connection_check: a working publication, wrong password, not OData, missing objects, version advice."""
 
-from sync.onec.check import ConnectionReport, missing_objects_error, onec_connection_check, version_advice
+from sync.onec.check import (
+    ConnectionReport,
+    missing_objects_error,
+    onec_connection_check,
+    required_entity_sets,
+    version_advice,
+)
 
 from .conftest import PASSWORD, USER
-from .http_stub import Stub, html_response, json_response
+from .http_stub import Stub, html_response, json_response, odata_error
 
 
 def test_working_publication(onec):
@@ -59,3 +65,23 @@ def test_configuration_version_read_from_the_constant_when_published():
     with Stub(json_response(sets), json_response({"Value": "10.3.32.2"})) as stub:
         report = onec_connection_check(stub.url, USER, PASSWORD)
     assert report.configuration_version == "10.3.32.2" and report.advice
+
+
+def test_sets_missing_from_the_service_document_are_probed():
+    listed = [n for n in required_entity_sets() if n not in ("Document_ПоступлениеТоваровУслуг_Товары",
+                                                             "Catalog_КонтактныеЛица")]
+
+    def answer(path):
+        if "/$count" in path:
+            return 200, "text/plain", "7"
+        if "Catalog_КонтактныеЛица?" in path:
+            return odata_error(404, "Не найден ресурс")
+        if "standard.odata/?" in path:
+            return json_response({"value": [{"name": n, "url": n} for n in listed]})
+        return json_response({"value": []})
+
+    with Stub(answer) as stub:
+        report = onec_connection_check(stub.url, USER, PASSWORD)
+    assert report.missing_objects == ["Catalog_КонтактныеЛица"]
+    assert report.error.startswith("Объект Catalog_КонтактныеЛица не опубликован") and not report.ok
+    assert report.counterparties == report.products == report.orders == 7
