@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import contact_info, decode
+from . import contact_info, decode, users
 from .changes import diff_versions, group_by, unique, wants_full_read
 from .client import ODataClient
 from .records import BankAccount, ChangeSet, ContactPerson, Counterparty
@@ -80,6 +80,10 @@ class CounterpartyReader:
         self.scan_page = scan_page
         self.full_read_minimum = full_read_minimum
         self.snapshot: Snapshot | None = None
+
+    def read_users(self):
+        """1С users (managers referenced by main_manager_ref), see users.read_users."""
+        return users.read_users(self.client)
 
     # ------------------------------------------------------------ change detection
 

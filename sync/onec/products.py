@@ -147,6 +147,15 @@ class ProductReader:
     def purchase_type(self) -> PriceType | None:
         return find_type(self.price_types(), self.purchase_price_type or DEFAULT_PURCHASE_TYPE)
 
+    def configuration_problems(self) -> list[str]:
+        """Configured price types that 1С does not have (reported on every product instead of a silent gap)."""
+        problems = []
+        for role, wanted, found in (("продажи", self.sale_price_type, self.sale_type()),
+                                    ("закупки", self.purchase_price_type, self.purchase_type())):
+            if wanted and found is None:
+                problems.append(f"Тип цен {role} «{wanted}» не найден в 1С (Справочник.ТипыЦенНоменклатуры)")
+        return problems
+
     # ------------------------------------------------------------ change detection
 
     def scan(self, known_versions: dict[str, str]) -> ChangeSet:
@@ -335,7 +344,7 @@ class ProductBuilder:
 
     def product(self, row: dict) -> Product:
         ref = row["Ref_Key"]
-        problems: list[str] = []
+        problems = self.reader.configuration_problems()
         rate = vat_rate(decode.text(row.get("СтавкаНДС")))
         sale = self.price(self.reader.sale_type(), ref, rate, problems)
         purchase = self.price(self.reader.purchase_type(), ref, rate, problems) or self.receipt_price(ref)

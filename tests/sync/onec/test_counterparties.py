@@ -134,6 +134,9 @@ def test_initial_read_of_most_records_pages_through_whole_sets(onec):
     assert reader.client.stats.requests == 4  # counterparties, accounts, contact persons, person cards
 
 
-def test_users_with_emails(onec):
+def test_users(onec, synced):
     users = read_users(onec.client())
     assert users and all(u.ref and u.name for u in users)
+    assert {u.ref for u in users} == {u.ref for u in synced[0].read_users()}
+    managers = {r.main_manager_ref for r in synced[2].values()} - {None}
+    assert managers & {u.ref for u in users}

@@ -115,3 +115,12 @@ def test_rounding_as_ut():
     assert round_price(Decimal("1234"), "Окр10", True) == Decimal("1240.00")
     assert round_price(Decimal("1230"), "Окр10", True) == Decimal("1230.00")
     assert round_price(Decimal("12.345"), "Окр0_01", False) == Decimal("12.35")
+
+
+def test_unknown_configured_price_type_is_reported(onec):
+    reader = ProductReader(onec.client(), sale_price_type="Нет такого")
+    _, products = read_all(reader)
+    product = products[onec.case("product_service")]
+    assert product.sale_price is None
+    assert product.price_problems == ("Тип цен продажи «Нет такого» не найден в 1С (Справочник.ТипыЦенНоменклатуры)",)
+    assert product.purchase_price is not None
