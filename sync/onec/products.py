@@ -399,16 +399,25 @@ class ProductBuilder:
             problems.append(f"Тип цен «{price_type.name}» рассчитывается от «{base_type.name}» в другой валюте, "
                             f"а курсы валют (InformationRegister_КурсыВалют) недоступны — цена не рассчитана")
             return None
-        override = self.prices.slices.get(price_type.ref, {}).get(ref)
-        percent = price_type.percent
-        if override and decode.text(override.get("СпособРасчетаЦены")) in ("", BY_PERCENT):
-            percent = decode.number(override.get("ПроцентСкидкиНаценки"))
+        percent = self.markup(price_type, base_type, ref)
         raw = base.amount * coefficient * (1 + percent / 100)
         amount = round_price(raw, price_type.rounding, price_type.round_up)
         sign = "+" if percent >= 0 else ""
         return Price(amount=amount, currency_code=self.currency(price_type.currency_ref) or base.currency_code,
                      source=f"Расчет от «{base_type.name}» {sign}{percent.normalize():f}%",
                      includes_vat=price_type.includes_vat)
+
+    def markup(self, price_type: PriceType, base_type: PriceType, ref: str) -> Decimal:
+        """The item's own markup row for the calculated type (СпособРасчетаЦены = ПоПроцентнойНаценкеНаБазовыйТип,
+        same currency and unit as the base price), else the type's ПроцентСкидкиНаценки (reference §2.7)."""
+        override = self.prices.slices.get(price_type.ref, {}).get(ref)
+        base_row = self.prices.slices.get(base_type.ref, {}).get(ref) or {}
+        if not override or decode.text(override.get("СпособРасчетаЦены")) != BY_PERCENT:
+            return price_type.percent
+        for name in ("Валюта_Key", "ЕдиницаИзмерения_Key"):
+            if decode.ref(base_row.get(name)) and decode.ref(override.get(name)) != decode.ref(base_row.get(name)):
+                return price_type.percent
+        return decode.number(override.get("ПроцентСкидкиНаценки"))
 
     @staticmethod
     def cannot_calculate(price_type: PriceType, base_type: PriceType | None) -> str:

@@ -52,11 +52,37 @@ def test_deleted_product_is_read_with_its_mark(onec, default_products):
 def test_calculated_price_type_is_computed_like_ut(onec):
     reader = ProductReader(onec.client(), sale_price_type="Мелкооптовая")
     _, products = read_all(reader)
-    product = products[onec.case("product_calculated_price")]
-    # base «Оптовая» 1000, per-item markup 15 % (overrides the type's 10 %), rounded to 1 upwards
-    assert product.sale_price.amount == Decimal("1150.00")
-    assert product.sale_price.source == "Расчет от «Оптовая» +15%"
+    ref = onec.case("product_calculated_price")
+    product = products[ref]
+    # base «Оптовая» 1000; the item's markup row counts only with СпособРасчетаЦены = ПоПроцентнойНаценкеНаБазовыйТип
+    # (reference §2.7), otherwise the type's own 10 %; rounded to 1 upwards
+    calculated_type = reader.sale_type()
+    row = reader.prices.slices[calculated_type.ref].get(ref) or {}
+    own = row.get("СпособРасчетаЦены") == "ПоПроцентнойНаценкеНаБазовыйТип"
+    percent = Decimal(str(row["ПроцентСкидкиНаценки"])) if own else calculated_type.percent
+    assert product.sale_price.amount == (Decimal(1000) * (1 + percent / 100)).quantize(Decimal("0.01"))
+    assert product.sale_price.source == f"Расчет от «Оптовая» +{percent.normalize():f}%"
     assert product.sale_price.currency_code == "RUB"
+
+
+def test_calculated_price_needs_rates_for_another_currency():
+    from sync.onec.products import PriceSnapshot, PriceType, ProductBuilder, UnitBook
+
+    usd, rub = "usd-ref", "rub-ref"
+    base = PriceType(ref="base", name="Оптовая USD", currency_ref=usd)
+    calculated = PriceType(ref="calc", name="Розничная", currency_ref=rub, calculated=True, base_ref="base",
+                           percent=Decimal(20), method="ПоПроцентнойНаценкеНаБазовыйТип", rounding="Окр1")
+    slices = {"base": {"p": {"Цена": 10, "Валюта_Key": usd}}, "calc": {}}
+    reader = type("Reader", (), {})()
+    reader.prices = PriceSnapshot(types={"base": base, "calc": calculated}, slices=slices)
+    currencies = {usd: {"Code": "840"}, rub: {"Code": "643"}}
+    builder = ProductBuilder(reader, UnitBook({}, {}), currencies)
+    problems = []
+    assert builder.calculated_price(calculated, "p", problems) is None
+    assert "КурсыВалют" in problems[0]
+    reader.prices.rates = {usd: (Decimal("92.5"), Decimal(1)), rub: (Decimal(1), Decimal(1))}
+    price = builder.calculated_price(calculated, "p", [])
+    assert price.amount == Decimal("1110.00") and price.currency_code == "RUB"  # 10 × 92.5 × 1.2
 
 
 def test_foreign_currency_price(onec):
