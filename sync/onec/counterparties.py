@@ -143,7 +143,7 @@ class CounterpartyReader:
             return list(self.client.iter_rows(entity_set, select=select, filter=filter, page_size=self.scan_page))
         if not refs:
             return []
-        return list(self.client.rows_by_refs(entity_set, refs, select=select))
+        return list(self.client.rows_by_refs(entity_set, refs, select=select, filter=filter))
 
 
 class CounterpartyBuilder:

@@ -23,8 +23,10 @@ def test_initial_scan_reports_every_item_and_read_builds_them_all(synced):
 
 
 def test_folders_are_excluded(onec, synced):
-    _, changes, _ = synced
-    assert not set(onec.cases["counterparty_folder"]) & set(changes.versions)
+    reader, changes, _ = synced
+    folders = onec.cases["counterparty_folder"]
+    assert not set(folders) & set(changes.versions)
+    assert reader.read(folders) == []
 
 
 def test_legal_entity_with_everything(onec, synced):
