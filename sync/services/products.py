@@ -98,6 +98,7 @@ class ProductPlanner:
         self.executor = executor
         self.links = ctx.links
         self.counts = ctx.counts_for(KIND)
+        self.unverified: dict[str, str] = {}  # ref → why its lookup failed: not written this run
 
     def plan(self, records) -> None:
         payloads = [product_to_payload(product, self.setup) for product in records]
@@ -110,14 +111,18 @@ class ProductPlanner:
 
     # ------------------------------------------------------------------ crash safety
     def _recover(self, payloads: list[ProductPayload]) -> None:
-        """Products (by xmlId) and their base prices that exist in Bitrix24 but have no saved link."""
+        """Products (by xmlId) and their base prices that exist in Bitrix24 but have no saved link.
+
+        A record whose lookup failed is not written this run (creating it could make a duplicate)."""
         missing = [p.onec_ref for p in payloads if not self._link(KIND, p.onec_ref)]
         wanted = set(missing)
-        commands = {}
+        commands, parts = {}, {}
         for n, part in enumerate(chunked(missing, 50)):
             commands[f"xml_{n}"] = ("catalog.product.list", {
                 "select": ["id", "iblockId", "xmlId"], "filter": {"iblockId": self.setup.iblock_id, "@xmlId": part}})
-        for result in self.ctx.lookup(commands).values():
+            parts[f"xml_{n}"] = part
+        results = self._lookup(commands, parts)
+        for result in results.values():
             for row in (result or {}).get("products", []):
                 if row.get("xmlId") in wanted and not self._link(KIND, row["xmlId"]):
                     self.links.put(KIND, row["xmlId"], row["id"])
@@ -128,22 +133,41 @@ class ProductPlanner:
             link = self._link(KIND, payload.onec_ref)
             if link and payload.price and not self._price_link(payload.onec_ref):
                 by_product[str(link.bitrix_id)] = payload.onec_ref
-        commands = {}
-        for n, part in enumerate(chunked([int(i) for i in by_product], 50)):
+        commands, parts = {}, {}
+        for n, part in enumerate(chunked(list(by_product), 50)):
             commands[f"price_{n}"] = ("catalog.price.list", {
                 "select": ["id", "productId", "catalogGroupId"],
-                "filter": {"@productId": part, "catalogGroupId": self.setup.base_price_type_id}})
-        for result in self.ctx.lookup(commands).values():
+                "filter": {"@productId": [int(i) for i in part], "catalogGroupId": self.setup.base_price_type_id}})
+            parts[f"price_{n}"] = [by_product[i] for i in part]
+        for result in self._lookup(commands, parts).values():
             for row in (result or {}).get("prices", []):
                 ref = by_product.get(str(row.get("productId")))
                 if ref and not self._price_link(ref):
                     self.links.put(PRICE_KIND, ref, row["id"])
+
+    def _lookup(self, commands: dict, parts: dict[str, list[str]]) -> dict:
+        results = {}
+        keys = list(commands)
+        for start in range(0, len(keys), self.ctx.batch_size):
+            outcome = self.ctx.bitrix.batch({k: commands[k] for k in keys[start:start + self.ctx.batch_size]})
+            results.update(outcome.results)
+            for key, error in outcome.errors.items():
+                for ref in parts[key]:
+                    self.unverified[ref] = (f"Поиск в каталоге Битрикс24 не удался ({error}): "
+                                          "товар не передан, чтобы не создать дубль")
+        return results
 
     # ------------------------------------------------------------------ groups
     def _submit(self, payload: ProductPayload) -> None:
         link = self._link(KIND, payload.onec_ref)
         if payload.fields is None or (link is None and payload.deleted):
             self._finish(payload, True, [], skipped=True)
+            return
+        if payload.onec_ref in self.unverified:  # retried next run: no version is stored
+            problems = [*payload.problems, Problem("lookup_failed", self.unverified[payload.onec_ref] + ".")]
+            self.ctx.problems.report(KIND, payload.onec_ref, payload.label, problems)
+            self.counts.problems += len(problems)
+            self.counts.failed += 1
             return
         group = CommandGroup(KIND, payload.onec_ref, payload.label)
         product_id = self._product_command(group, payload, link)

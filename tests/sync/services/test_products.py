@@ -1,6 +1,7 @@
 """Products sync against both emulators over HTTP: catalog products/services, sale and purchase prices."""
 
 import os
+from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -185,14 +186,15 @@ def test_product_without_sale_price_is_synced_without_price_and_reported(portal,
 
 
 def test_calculated_price_type_is_computed_from_its_base(portal, crm, onec_emulator):
-    """«Мелкооптовая» = «Оптовая» 1000 + 15% (per-item override of the type's 10%)."""
+    """«Мелкооптовая» = «Оптовая» 1000 + the type's 10%: the case's item row (15%) has no СпособРасчетаЦены
+    = ПоПроцентнойНаценкеНаБазовыйТип, so it does not override the type (reference §2.7, as the reader computes)."""
     _configure(portal, sale_price_type="Мелкооптовая")
     ref = onec_emulator.cases()["product_calculated_price"][0]
     _sync(portal)
     products, prices = _catalog(crm)
     (product,) = _by_xml(products)[ref]
     (price,) = prices[product["id"]]
-    assert (price["price"], price["currency"]) == (1150.0, "RUB")
+    assert (price["price"], price["currency"]) == (1100.0, "RUB")
     state = EntityLink.objects.get(portal=portal, kind="product", onec_ref=ref).state
     assert state["sale_price_source"].startswith("Расчет от «Оптовая»")
 
@@ -368,6 +370,39 @@ def test_lost_links_after_a_crash_never_duplicate_products_or_prices(portal, crm
     assert _writes(before, crm.stats()) == {}
 
 
+def test_failed_lookup_never_creates_and_is_retried(portal, crm, onec_emulator, monkeypatch):
+    from bx24app.bitrix.client import BitrixClient
+    from bx24app.bitrix.errors import BitrixError
+
+    _sync(portal)
+    count_before = len(crm.state()["products"])
+    EntityLink.objects.filter(portal=portal).delete()
+    SourceVersion.objects.filter(portal=portal).delete()
+    original = BitrixClient.batch
+
+    def failing_lookup(self, commands, halt=False):
+        outcome = original(self, commands, halt)
+        for key, (method, _) in commands.items():
+            if method == "catalog.product.list" and key in outcome.results:
+                del outcome.results[key]
+                outcome.errors[key] = BitrixError("INTERNAL_SERVER_ERROR", "Internal server error", 500)
+        return outcome
+
+    monkeypatch.setattr(BitrixClient, "batch", failing_lookup)
+    before = crm.stats()
+    run = _sync(portal)
+    assert _writes(before, crm.stats()) == {}
+    assert len(crm.state()["products"]) == count_before
+    assert run.counts["product"]["failed"] == count_before and run.counts["product"]["created"] == 0
+    ref = next(iter(_by_xml(crm.state()["products"])))
+    assert "не создать дубль" in _problems(portal, ref)["lookup_failed"]
+    monkeypatch.setattr(BitrixClient, "batch", original)
+    run = _sync(portal)  # nothing was stored as synced: everything is looked up again, found, linked
+    assert run.counts["product"]["failed"] == run.counts["product"]["created"] == 0
+    assert len(crm.state()["products"]) == count_before
+    assert "lookup_failed" not in _problems(portal, ref)
+
+
 def test_product_changed_in_1c_updates_name_without_touching_price(portal, crm, onec_emulator):
     ref = _new_product(onec_emulator, name="Пила дисковая")
     _set_price(onec_emulator, ref, "Розничная", 6100)
@@ -424,6 +459,11 @@ def test_product_removed_from_1c_is_deactivated_once(portal, crm, onec_emulator)
     assert _writes(before, crm.stats()) == {}
 
 
+def _problem_codes(portal):
+    rows = SyncProblem.objects.filter(portal=portal, kind="product", resolved_at__isnull=True)
+    return dict(Counter(rows.values_list("code", flat=True)).most_common())
+
+
 def _figures(run):
     return {"rest_requests": run.rest_requests, "rest_commands": run.rest_commands, "onec_requests": run.onec_requests,
             "seconds": round((run.finished_at - run.started_at).total_seconds(), 2), **run.counts["product"]}
@@ -433,7 +473,8 @@ def test_small_dataset_figures(portal, crm, onec_emulator, capsys):
     first = _sync(portal)
     again = _sync(portal)
     with capsys.disabled():
-        print(f"\nsmall products: first {_figures(first)}\nsmall products: re-sync {_figures(again)}")
+        print(f"\nsmall products: first {_figures(first)}\nsmall products: re-sync {_figures(again)}"
+              f"\nsmall products: open problems {_problem_codes(portal)}")
     assert again.rest_requests == 0
 
 
@@ -454,6 +495,7 @@ def test_medium_dataset_figures(transactional_db, emulator_settings, bitrix_emul
         with capsys.disabled():
             for name, run in (("first", first), ("price-only", price_only), ("re-sync", again)):
                 print(f"\nmedium products: {name} {_figures(run)}")
+            print(f"\nmedium products: open problems {_problem_codes(portal)}")
         products, _ = _catalog(crm)
         assert all(len(v) == 1 for v in _by_xml(products).values())
         assert again.rest_requests == 0
