@@ -29,3 +29,27 @@ def group_by(rows: Iterable[dict], key) -> dict:
 
 def unique(values: Iterable) -> Iterator:
     return iter(dict.fromkeys(v for v in values if v))
+
+
+class Prefetch:
+    """After a scan in which most records changed (an initial sync), the first read() of a part of them loads
+    all of them with whole-set paging, and the following chunked read() calls are served from memory."""
+
+    def __init__(self, minimum: int = 200):
+        self.minimum = minimum
+        self.pending: list[str] = []
+        self.ready: dict = {}
+
+    def expect(self, changed: list[str], total: int) -> None:
+        self.pending = list(changed) if wants_full_read(len(changed), total, minimum=self.minimum) else []
+        self.ready = {}
+
+    def take(self, refs: list[str], load) -> list:
+        """Records for refs: from the prefetched ones when possible, the rest through load(refs)."""
+        if self.pending and set(refs) <= set(self.pending):
+            self.ready = {record.ref: record for record in load(self.pending)}
+            self.pending = []
+        hits = [self.ready.pop(ref) for ref in refs if ref in self.ready]
+        found = {record.ref for record in hits}
+        rest = [ref for ref in refs if ref not in found]
+        return hits + (load(rest) if rest else [])

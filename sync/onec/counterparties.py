@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import contact_info, decode, users
-from .changes import diff_versions, group_by, unique, wants_full_read
+from .changes import Prefetch, diff_versions, group_by, unique, wants_full_read
 from .client import ODataClient
 from .records import BankAccount, ChangeSet, ContactPerson, Counterparty
 
@@ -80,6 +80,7 @@ class CounterpartyReader:
         self.scan_page = scan_page
         self.full_read_minimum = full_read_minimum
         self.snapshot: Snapshot | None = None
+        self.prefetch = Prefetch(full_read_minimum)
 
     def read_users(self):
         """1С users (managers referenced by main_manager_ref), see users.read_users."""
@@ -90,7 +91,9 @@ class CounterpartyReader:
     def scan(self, known_versions: dict[str, str]) -> ChangeSet:
         self.snapshot = self.take_snapshot()
         current = {ref: self.snapshot.version(ref) for ref in self.snapshot.items}
-        return diff_versions(current, known_versions)
+        changes = diff_versions(current, known_versions)
+        self.prefetch.expect(changes.changed_refs, len(current))
+        return changes
 
     def take_snapshot(self) -> Snapshot:
         client, page = self.client, self.scan_page
@@ -118,8 +121,9 @@ class CounterpartyReader:
     def read(self, refs) -> list[Counterparty]:
         """Full records of the given counterparties (uses the last scan's snapshot; scans first if none)."""
         refs = list(unique(refs))
-        if not refs:
-            return []
+        return self.prefetch.take(refs, self.read_now) if refs else []
+
+    def read_now(self, refs: list[str]) -> list[Counterparty]:
         snapshot = self.snapshot or self.take_snapshot()
         self.snapshot = snapshot
         full = wants_full_read(len(refs), len(snapshot.items), minimum=self.full_read_minimum)

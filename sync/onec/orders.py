@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from . import decode, order_state
-from .changes import group_by, unique, wants_full_read
+from .changes import Prefetch, group_by, unique, wants_full_read
 from .client import ODataClient, datetime_literal
 from .errors import OneCNotPublished
 from .products import currency_code, vat_rate
@@ -101,6 +101,7 @@ class OrderReader:
         self.unpublished: set[str] = set()
         self.lookups: dict[str, dict[str, dict]] = {}
         self.tracked_orders = 0
+        self.prefetch = Prefetch(full_read_minimum)
 
     # ------------------------------------------------------------ change detection
 
@@ -124,8 +125,9 @@ class OrderReader:
         removed = self.removed_orders(state, orders)
         self.note_gone_documents(state)
         self.tracked_orders = len(orders)
-        changed = [ref for ref in state.changed if ref in orders]
-        return ChangeSet(changed_refs=sorted(changed), versions=state.versions, removed_refs=sorted(removed))
+        changed = sorted(ref for ref in state.changed if ref in orders)
+        self.prefetch.expect(changed, len(orders))
+        return ChangeSet(changed_refs=changed, versions=state.versions, removed_refs=sorted(removed))
 
     def window_start(self, extra_days: int = 0) -> datetime:
         start = self.now() - timedelta(days=self.window_days + extra_days)
@@ -237,8 +239,9 @@ class OrderReader:
     def read(self, refs) -> list[OrderFacts]:
         """OrderFacts of the given orders, every related object fetched in bulk (OR-chains), never per order."""
         refs = list(unique(refs))
-        if not refs:
-            return []
+        return self.prefetch.take(refs, self.read_now) if refs else []
+
+    def read_now(self, refs: list[str]) -> list[OrderFacts]:
         gathered = self.gather(refs)
         builder = OrderBuilder(gathered)
         return [builder.facts(row) for row in gathered.orders]

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from . import decode
-from .changes import diff_versions, unique, wants_full_read
+from .changes import Prefetch, diff_versions, unique, wants_full_read
 from .client import ODataClient, guid
 from .errors import OneCNotPublished
 from .records import ChangeSet, Price, Product
@@ -130,6 +130,7 @@ class ProductReader:
         self.prices: PriceSnapshot | None = None
         self._types: list[PriceType] | None = None
         self._currencies: dict[str, dict] | None = None
+        self.prefetch = Prefetch(FULL_READ_MINIMUM)
 
     # ------------------------------------------------------------ price types
 
@@ -165,7 +166,9 @@ class ProductReader:
                                                      page_size=self.scan_page)}
         self.prices = self.read_prices(self.items)
         current = {ref: self.version(ref, dv) for ref, dv in self.items.items()}
-        return diff_versions(current, known_versions)
+        changes = diff_versions(current, known_versions)
+        self.prefetch.expect(changes.changed_refs, len(current))
+        return changes
 
     def version(self, ref: str, data_version: str) -> str:
         return decode.version_hash(data_version, self.price_inputs(self.sale_type(), ref),
@@ -260,8 +263,11 @@ class ProductReader:
             return []
         if self.items is None or self.prices is None:
             self.scan({})
+        return self.prefetch.take(refs, self.read_now)
+
+    def read_now(self, refs: list[str]) -> list[Product]:
         wanted = set(refs)
-        if wants_full_read(len(refs), len(self.items)):
+        if wants_full_read(len(refs), len(self.items), minimum=FULL_READ_MINIMUM):
             rows = self.client.iter_rows(PRODUCTS, select=PRODUCT_FIELDS, filter=ITEMS_ONLY, page_size=self.scan_page)
         else:
             rows = self.client.rows_by_refs(PRODUCTS, refs, select=PRODUCT_FIELDS)

@@ -142,3 +142,13 @@ def test_users(onec, synced):
     assert {u.ref for u in users} == {u.ref for u in synced[0].read_users()}
     managers = {r.main_manager_ref for r in synced[2].values()} - {None}
     assert managers & {u.ref for u in users}
+
+
+def test_chunked_reads_after_an_initial_scan_cost_one_whole_set_read(onec, synced):
+    reader = CounterpartyReader(onec.client(), full_read_minimum=10)
+    changes = reader.scan({})
+    reader.client.stats.requests = 0
+    refs = changes.changed_refs
+    records = [r for i in range(0, len(refs), 10) for r in reader.read(refs[i:i + 10])]
+    assert {r.ref: r for r in records} == synced[2]
+    assert reader.client.stats.requests == 4

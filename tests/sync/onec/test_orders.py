@@ -187,3 +187,14 @@ def test_whole_set_reading_gives_the_same_facts_as_or_chains(onec, all_orders):
     facts = {f.ref: f for f in reader.read(changes.changed_refs)}
     assert facts == all_orders[2]
     assert reader.client.stats.requests < all_orders[3]
+
+
+def test_chunked_reads_after_an_initial_scan_are_served_from_one_prefetch(onec, all_orders):
+    reader = OrderReader(onec.client(), window_days=3650, full_read_minimum=10)
+    changes = reader.scan({})
+    reader.client.stats.requests = 0
+    refs = changes.changed_refs
+    facts = [f for i in range(0, len(refs), 10) for f in reader.read(refs[i:i + 10])]
+    assert {f.ref: f for f in facts} == all_orders[2]
+    first_chunk_cost = reader.client.stats.requests
+    assert reader.read(refs[:3]) and reader.client.stats.requests > first_chunk_cost  # not cached twice
