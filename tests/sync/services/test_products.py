@@ -403,6 +403,35 @@ def test_failed_lookup_never_creates_and_is_retried(portal, crm, onec_emulator, 
     assert "lookup_failed" not in _problems(portal, ref)
 
 
+def test_switching_the_sale_price_type_rewrites_prices_only(portal, crm, onec_emulator):
+    _sync(portal)
+    _, prices_before = _catalog(crm)
+    _configure(portal, sale_price_type="Оптовая")
+    before = crm.stats()
+    _sync(portal)
+    writes = _writes(before, crm.stats())
+    # prices move to the new type by their ids; products are written only where vatIncluded/price presence changed
+    assert set(writes) <= {"catalog.price.update", "catalog.price.add", "catalog.price.delete",
+                           "catalog.product.update"}
+    assert writes["catalog.price.update"] > 0
+    products, prices = _catalog(crm)
+    changed = [pid for pid, rows in prices.items() if prices_before.get(pid) and rows[0]["price"] !=
+               prices_before[pid][0]["price"]]
+    assert changed and all(len(rows) == 1 for rows in prices.values())
+    assert len(products) == len(_by_xml(products))
+
+
+def test_price_type_missing_in_1c_is_said_on_each_product(portal, crm, onec_emulator):
+    _configure(portal, sale_price_type="Спеццена")
+    ref = _new_product(onec_emulator, name="Молоток 500 г")
+    _set_price(onec_emulator, ref, "Розничная", 450)
+    _sync(portal)
+    products, prices = _catalog(crm)
+    assert _by_xml(products)[ref][0]["id"] not in prices
+    problems = _problems(portal, ref)
+    assert "«Спеццена» не найден в 1С" in problems["price_problem"] and "no_sale_price" in problems
+
+
 def test_product_changed_in_1c_updates_name_without_touching_price(portal, crm, onec_emulator):
     ref = _new_product(onec_emulator, name="Пила дисковая")
     _set_price(onec_emulator, ref, "Розничная", 6100)
