@@ -19,7 +19,8 @@ local tolerance = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
 local wait = tat - now - tolerance
-if wait > 0 then return wait end
+-- whole milliseconds, at least 1: Redis truncates a Lua number reply, and 0 means "granted"
+if wait > 0 then return math.max(1, math.ceil(wait)) end
 local new_tat = tat + interval
 redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now) + 1000)
 return 0
