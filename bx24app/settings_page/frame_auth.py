@@ -134,6 +134,9 @@ def authenticate_frame_request(request) -> tuple[Portal, FrameUser]:
 
 # ---- launch ---------------------------------------------------------------------------------------------
 def _portal_batch(portal: Portal, access_token: str, commands: dict) -> dict:
+    if not portal.client_endpoint.startswith("https://") and not getattr(settings, "BITRIX24_ALLOW_HTTP", False):
+        raise FrameAuthError("Портал подключён по незащищённому протоколу http://: приложение работает только по https://.",
+                             403)
     url = portal.client_endpoint.rstrip("/") + "/batch.json"
     try:
         response = requests.post(

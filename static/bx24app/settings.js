@@ -158,6 +158,12 @@
     });
   }
 
+  function showError(text) {
+    var err = document.getElementById("sync-error");
+    if (!err) return;
+    err.textContent = text; err.classList.remove("d-none"); fit();
+  }
+
   function render(status) {
     currentRunId = status.run ? status.run.id : null;
     if (awaiting && status.run && status.run.id !== awaiting.prev) awaiting = null;
@@ -168,6 +174,7 @@
 
   function poll(once) {
     get(F.statusUrl).then(function (status) {
+      if (status.ok === false) { showError(status.error); return; }  // e.g. the frame session expired
       var running = render(status) || (awaiting && Date.now() < awaiting.until);
       clearTimeout(pollTimer);
       if (running || !once) pollTimer = setTimeout(function () { poll(true); }, running ? 1000 : 5000);
@@ -187,10 +194,7 @@
     awaiting = {prev: currentRunId, until: Date.now() + 120000};
     document.getElementById("sync-state").textContent = T.starting;
     post(F.syncNowUrl).then(function (res) {
-      if (!res.ok) {
-        var err = document.getElementById("sync-error");
-        err.textContent = res.error; err.classList.remove("d-none"); btn.disabled = false; fit(); return;
-      }
+      if (!res.ok) { awaiting = null; btn.disabled = false; showError(res.error); return; }
       if (res.already_running) awaiting = null;
       render(res);
       if (awaiting) document.getElementById("sync-state").textContent = T.starting;

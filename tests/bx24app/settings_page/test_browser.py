@@ -9,6 +9,8 @@ import html
 import json
 import os
 import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -174,3 +176,77 @@ def test_admin_configures_and_syncs_in_chromium(live_server, emulator_settings, 
     assert "Уведомить ответственного об оплате" in page.inner_text("#section-notify")
     shot(page, "08-payment-notification.png")
     print(json.dumps({"run": run.pk, "status": run.status, "counts": run.counts}, ensure_ascii=False))
+
+
+def portal_frame_page(action: str, form: dict) -> str:
+    """A portal page framing the app the way Bitrix24 does: a form POSTed into a named iframe."""
+    inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in form.items())
+    return ('<!doctype html><html><body><iframe name="app" style="width:100%;height:1400px;border:0"></iframe>'
+            f'<form id="f" method="post" target="app" action="{html.escape(action)}">{inputs}</form>'
+            '<script>document.getElementById("f").submit()</script></body></html>')
+
+
+@pytest.fixture
+def host_pages():
+    """Real local HTTP servers playing the portal's pages (a page served by Playwright's router counts as a public
+    address and Chromium's local-network checks would block it from framing localhost)."""
+    servers = []
+
+    def serve(body: str) -> str:
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server API
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_page_works_in_the_portal_iframe_without_cookies_and_nowhere_else(
+        live_server, emulator_settings, bitrix_emulator, portal, browser_page, host_pages, monkeypatch):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    emulator_settings.APP_BASE_URL = live_server.url
+    portal_setup(portal)
+    page = browser_page
+
+    def host_page():
+        params = bitrix_emulator.install_params(portal.member_id)
+        action = f"{live_server.url}/bitrix/app/?{urlencode(params['query'])}"
+        return host_pages(portal_frame_page(action, params["form"]))
+
+    # a Bitrix24 origin (FRAME_ANCESTORS) frames the app; 127.0.0.1 (portal) vs localhost (app) is cross-site
+    trusted = host_page()
+    emulator_settings.FRAME_ANCESTORS = [trusted]
+    page.goto(trusted + "/marketplace/app/1/")
+    frame = page.frame_locator("iframe[name=app]")
+    frame.locator("#section-onec.active").wait_for()
+    frame.locator("#tab-schedule").click()
+    frame.locator("#id_interval_minutes").fill("9")
+    frame.locator("#schedule-save").click()
+    frame.locator("#notice.alert-success").wait_for()
+    assert PortalSettings.objects.get(portal=portal).interval_minutes == 9
+    assert page.context.cookies() == []  # nothing relied on cookies
+
+    # any other site is refused by frame-ancestors: the server answers, the browser does not show it
+    evil = host_page()
+    with page.expect_response(lambda r: r.url.startswith(live_server.url + "/bitrix/app/")) as launched:
+        page.goto(evil + "/steal/")
+    assert launched.value.status == 200
+    page.wait_for_timeout(1500)
+    assert page.frame_locator("iframe[name=app]").locator("#app-root").count() == 0
+    assert not [f.url for f in page.frames if f.url.startswith(live_server.url)]

@@ -202,3 +202,10 @@ def test_page_in_english(client, bitrix_emulator, ready_portal):
     token = frame_token(response)
     response = save(client, token, "schedule", {**SCHEDULE, "interval_minutes": "0"})
     assert "Ensure this value is greater than or equal to 1." in response.content.decode()
+
+
+def test_http_portal_is_refused_in_production_mode(client, bitrix_emulator, ready_portal, settings):
+    settings.BITRIX24_ALLOW_HTTP = False
+    response = launch(client, bitrix_emulator, ready_portal)
+    assert response.status_code == 403
+    assert "https://" in response.content.decode()
