@@ -58,15 +58,17 @@ def products_sync(ctx: SyncContext) -> None:
 def catalog_setup(ctx: SyncContext) -> CatalogSetup:
     """The portal's catalog, read once per run in one batch request."""
     results = ctx.lookup({
-        "catalogs": ("catalog.catalog.list", {"select": ["id", "iblockId", "productIblockId"]}),
+        "catalogs": ("catalog.catalog.list", {"select": ["id", "iblockId", "iblockTypeId", "productIblockId"]}),
         "price_types": ("catalog.priceType.list", {"select": ["id", "name", "base"]}),
         "measures": ("catalog.measure.list", {"select": ["id", "code"]}),
-        "vats": ("catalog.vat.list", {"select": ["id", "rate", "active"]}),
+        "vats": ("catalog.vat.list", {"select": ["id", "rate", "active", "excludeVat"]}),
         "currencies": ("crm.currency.list", {}),
         "inventory": ("catalog.document.mode.status", {}),
     })
     catalogs = (results.get("catalogs") or {}).get("catalogs", [])
-    crm_catalog = next((c for c in catalogs if not c.get("productIblockId")), None)
+    product_catalogs = [c for c in catalogs if not c.get("productIblockId")]  # the other entry is SKU offers
+    crm_catalog = next((c for c in product_catalogs if c.get("iblockTypeId") == "CRM_PRODUCT_CATALOG"),
+                       product_catalogs[0] if product_catalogs else None)
     if crm_catalog is None:
         raise LookupError("На портале не найден товарный каталог CRM (catalog.catalog.list): товары не переданы.")
     price_types = (results.get("price_types") or {}).get("priceTypes", [])
@@ -74,8 +76,11 @@ def catalog_setup(ctx: SyncContext) -> CatalogSetup:
     measures = {}
     for measure in (results.get("measures") or {}).get("measures", []):
         measures.setdefault(okei_key(str(measure.get("code") or "")), int(measure["id"]))
-    vats = {vat_key(v.get("rate")): int(v["id"]) for v in (results.get("vats") or {}).get("vats", [])
-            if v.get("active", "Y") == "Y"}
+    vats = {}
+    for vat in (results.get("vats") or {}).get("vats", []):
+        if vat.get("active", "Y") == "Y":  # «Без НДС» has no rate (or excludeVat = Y), never "0"
+            key = "" if vat.get("excludeVat") == "Y" else vat_key(vat.get("rate"))
+            vats.setdefault(key, int(vat["id"]))
     currencies = results.get("currencies")
     inventory = results.get("inventory")
     if inventory in (True, "Y"):
