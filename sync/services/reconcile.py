@@ -385,28 +385,76 @@ def _reconcile_products(ctx: SyncContext, report: ReconcileReport, known: set) -
 
 # ---------------------------------------------------------------------------------------------- orders
 def _reconcile_orders(ctx: SyncContext, report: ReconcileReport, known: set) -> None:
-    """Deals by originId: duplicates always; missing/stale where the orders service exposes its plan."""
-    try:
-        from . import orders as orders_service
-    except ImportError:
-        report.errors.append("orders: модуль синхронизации заказов недоступен")
-        return
+    """Deals by originId: orders in the sync window the mapping puts into the CRM, their owned fields and rows.
+
+    Stages are not compared: they move forward only and a person may have moved or closed a deal on purpose.
+    """
+    from sync.mapping.deals import order_to_deal
+    from sync.onec.orders import OrderReader
+
+    from .orders import OrderPlanner
+
     kind = KindReport("order")
     report.kinds["order"] = kind
+    reader = OrderReader(ctx.onec, window_days=ctx.settings.order_window_days)
+    refs = list(reader.scan({}).changed_refs)
+    planner = OrderPlanner(ctx, executor=None)
+    payloads = []
+    for part in chunked(refs, READ_CHUNK):
+        records = reader.read(part)
+        planner._load_links(records)  # the same id resolution the sync uses (links of clients and products)
+        payloads += [order_to_deal(facts, planner._resolved(facts)) for facts in records]
+    expected = [p for p in payloads if p.fields is not None]
+    labels = {p.onec_ref: p.label for p in payloads}
+    fields = sorted({name for p in expected for name in p.fields})
     deals = list(ctx.bitrix.list_all("crm.item.list", params={
-        "entityTypeId": 2, "filter": {"originatorId": ORIGINATOR_ID}, "select": ["id", "originId", "title"]},
-        id_key="id", items_key="items"))
+        "entityTypeId": 2, "filter": {"originatorId": ORIGINATOR_ID}, "useOriginalUfNames": "Y",
+        "select": sorted({"id", "originId", *fields})}, id_key="id", items_key="items"))
     by_origin = _by_key(deals, "originId")
-    kind.in_crm = len(by_origin)
-    labels = {ref: rows[0].get("title", "") for ref, rows in by_origin.items()}
+    kind.expected, kind.in_crm = len(expected), len(by_origin)
     _duplicates(kind, by_origin, labels, "originId сделки", known, "id")
-    expected = getattr(orders_service, "orders_expected", None)
-    if expected is None:
-        return
-    for ref, label in expected(ctx).items():  # {1С order ref: label} of orders that must have a deal
-        kind.expected += 1
-        if ref not in by_origin:
-            _FindingMaker(kind, ref, label, known)("missing", "сделка не найдена в CRM")
+    rows_by_deal = _product_rows(ctx, [int(rows[0]["id"]) for ref, rows in by_origin.items()
+                                       if ref in {p.onec_ref for p in expected}])
+    for payload in expected:
+        finding = _FindingMaker(kind, payload.onec_ref, payload.label, known)
+        found = by_origin.get(payload.onec_ref)
+        if not found:
+            finding("missing", "сделка не найдена в CRM")
+            continue
+        deal = found[0]
+        diff = differences(payload.fields, deal)
+        if diff:
+            finding("stale", "; ".join(diff))
+        names = sorted({name for row in payload.product_rows for name in row})
+        want = sorted(_row_key(r, names) for r in payload.product_rows)
+        have = sorted(_row_key(r, names) for r in rows_by_deal.get(int(deal["id"]), []))
+        if want != have:
+            lost = [dict(zip(names, r, strict=True)) for r in want if r not in have]
+            finding("stale", f"товарные строки: в CRM {len(have)}, по 1С {len(want)}"
+                             + (f"; нет в CRM: {_short(lost, 120)}" if lost else "; в CRM лишние строки"))
+
+
+def _row_key(row: dict, names: list[str]) -> tuple:
+    return tuple(normalise(row.get(name)) for name in names)
+
+
+def _product_rows(ctx: SyncContext, deal_ids: list[int]) -> dict[int, list[dict]]:
+    """Product rows of the given deals, one crm.item.productrow.list page per command (≤50 rows)."""
+    rows: dict[int, list[dict]] = defaultdict(list)
+    pending = {f"r{d}": (d, 0) for d in deal_ids}
+    while pending:
+        commands = {key: ("crm.item.productrow.list", {"filter": {"=ownerType": "D", "=ownerId": deal_id},
+                                                       "start": start})
+                    for key, (deal_id, start) in pending.items()}
+        results = ctx.lookup(commands)
+        more = {}
+        for key, (deal_id, start) in pending.items():
+            page = (results.get(key) or {}).get("productRows", [])
+            rows[deal_id] += page
+            if len(page) == 50:
+                more[key] = (deal_id, start + 50)
+        pending = more
+    return rows
 
 
 def counts_by_problem(report: ReconcileReport) -> Counter:

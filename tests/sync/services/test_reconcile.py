@@ -6,11 +6,12 @@ from django.core.management import call_command
 
 from bench.shims import service_methods
 from bx24app.bitrix.client import BitrixClient
+from bx24app.services.install import portal_setup
 from sync.services.reconcile import normalise, portal_reconcile
 from sync.services.runs import sync_run_execute
 
 pytestmark = pytest.mark.django_db(transaction=True)
-KINDS = ["counterparties", "products"]
+KINDS = ["counterparties", "products", "orders"]
 
 
 @pytest.fixture(autouse=True)
@@ -21,6 +22,8 @@ def _services():
 
 @pytest.fixture
 def synced(portal):
+    portal_setup(portal)  # stages and deal fields, as the installer leaves them
+    portal.refresh_from_db()
     run = sync_run_execute(portal, kinds=KINDS)
     assert run.status in ("success", "partial"), run.error
     return portal
@@ -58,8 +61,17 @@ def test_drift_is_found_per_kind(synced, crm, onec_emulator):
                  json={"type": "Телефон", "kind_code": "000000005", "value": "+7 (812) 555-01-01"},
                  timeout=10).raise_for_status()
 
+    deals = [d for d in state["deals"] if d.get("originId")]
+    client.call("crm.item.update", {"entityTypeId": 2, "id": deals[0]["id"], "fields": {"opportunity": 1}})
+    client.call("crm.item.productrow.set", {"ownerType": "D", "ownerId": deals[1]["id"], "productRows": []})
+    client.call("crm.item.add", {"entityTypeId": 2, "fields": {"title": "дубль", "originatorId": "1C_UT103",
+                                                               "originId": deals[2]["originId"]}})
+
     report = portal_reconcile(synced, kinds=KINDS)
     found = {(f.kind, f.problem, f.onec_ref) for f in report.findings}
+    assert ("order", "stale", deals[0]["originId"]) in found
+    assert ("order", "stale", deals[1]["originId"]) in found
+    assert ("order", "duplicate", deals[2]["originId"]) in found
     assert ("counterparty", "stale", company["originId"]) in found
     assert ("counterparty", "duplicate", twin["originId"]) in found
     assert ("product", "missing", product["xmlId"]) in found
