@@ -29,13 +29,15 @@ class ProgressBar:
         self.tty = self.stream.isatty()
         self.interval = interval
         self.kind = None
-        self.started = time.monotonic()
+        self.started = self._previous_end = time.monotonic()
         self._last_line = 0.0
 
     def __call__(self, kind: str, done: int, total: int) -> None:
-        if kind != self.kind:
+        if kind != self.kind:  # a kind's time counts from the end of the previous one (reading 1С included)
             self.finish()
-            self.kind, self.started, self._last_line = kind, time.monotonic(), 0.0
+            self.kind, self._last_line = kind, 0.0
+            self.started = self._previous_end
+        self._previous_end = time.monotonic()
         line = self._line(kind, done, total)
         if self.tty:
             self.stream.write("\r" + line)

@@ -23,6 +23,9 @@ def parser_build() -> argparse.ArgumentParser:
     parser.add_argument("--b24-port", type=int, default=5601, help="port of the Bitrix24 emulator (default 5601)")
     parser.add_argument("--onec-port", type=int, default=5602, help="port of the 1С emulator (default 5602)")
     parser.add_argument("--no-wait", action="store_true", help="exit after the first sync and the summary")
+    parser.add_argument("--schedule-seconds", type=float, default=60.0,
+                        help="how often the schedule looks for due portals (celery beat: 60; each portal still "
+                             "syncs at its own interval, 1 minute in the demo)")
     parser.add_argument("--log", default="", help="log file (default var/demo.log)")
     return parser
 

@@ -34,12 +34,12 @@ def demo_run(args) -> int:
     except KeyboardInterrupt:
         console.say()
         console.say("Остановка (Ctrl-C)…")
-        _interrupted_runs_close()
     except (demo_portal.DemoSetupError, OSError) as exc:
         console.say(f"Демо не запустилось: {exc}. Подробности: {log_path}")
         return 1
     finally:
         services.stop()
+        _interrupted_runs_close()
     console.say("Демо остановлено.")
     return 0
 

@@ -87,17 +87,26 @@ class Schedule:
         self.thread.join(10)
 
 
+WORKER_THREADS = 2  # one can run a long sync while the other sends payment notifications
+
+
 @contextlib.contextmanager
-def celery_worker():
-    """A real Celery worker in a thread of this process: the in-memory broker, or Redis when REDIS_URL is set."""
+def celery_workers():
+    """Real Celery workers in threads of this process: the in-memory broker, or Redis when REDIS_URL is set.
+
+    Each is a ``solo`` worker (one task at a time, like ``celery worker --pool solo``): the ``threads`` pool on
+    the in-memory broker fetches messages only every few seconds.
+    """
     from celery.contrib.testing.worker import start_worker
 
     from bx24app.celery import app
 
     app.conf.worker_hijack_root_logger = False  # keep the demo's console clean; the log goes to the file
-    with start_worker(app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=60,
-                      loglevel="INFO") as worker:
-        yield worker
+    with contextlib.ExitStack() as stack:
+        for _ in range(WORKER_THREADS):
+            stack.enter_context(start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10,
+                                             loglevel="INFO"))
+        yield
 
 
 class DemoServices:
@@ -116,10 +125,10 @@ class DemoServices:
 
     def start_app(self) -> None:
         self.web = WebServer(self.args.port).start()
-        self._worker.enter_context(celery_worker())
+        self._worker.enter_context(celery_workers())
 
     def start_schedule(self) -> None:
-        self.schedule = Schedule().start()
+        self.schedule = Schedule(self.args.schedule_seconds).start()
 
     def stop(self) -> None:
         for step in (self._stop_schedule, self._worker.close, self._stop_bitrix, self._stop_web, self._stop_onec):
