@@ -84,6 +84,8 @@ def portal_post_page(action: str, form: dict) -> str:
 
 def shot(page, name):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    if page.locator("#notice.alert-success .btn-close").count():
+        page.click("#notice .btn-close")  # the «Настройки сохранены.» of the previous step
     page.wait_for_timeout(350)  # tab fade
     page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 

@@ -209,3 +209,11 @@ def test_http_portal_is_refused_in_production_mode(client, bitrix_emulator, read
     response = launch(client, bitrix_emulator, ready_portal)
     assert response.status_code == 403
     assert "https://" in response.content.decode()
+
+
+def test_page_reopens_with_the_frame_token_on_a_section(client, open_frame, ready_portal):
+    token = open_frame(ready_portal)
+    response = client.post(APP_URL, {"frame_token": token, "section": "sync"})
+    assert response.status_code == 200
+    assert response.context["section"] == "sync"
+    assert response.context["frame_user"].is_admin is True
