@@ -132,6 +132,13 @@ def test_unknown_deleted_and_unsynced_products_become_free_text_rows():
     assert "Старый товар" in deleted_problem.message
 
 
+def test_product_missing_in_1c_is_unknown_not_deleted():
+    missing = replace(LINE, product_ref="gone", product_name="", product_deleted=True)  # the reader's shape
+    deal = order_to_deal(replace(ORDER, lines=(missing,)), RESOLVED)
+    assert [(r["productId"], r["productName"]) for r in deal.product_rows] == [(0, "Строка 1")]
+    assert codes(deal) == {"unknown_product"}
+
+
 def test_zero_quantity_line_is_reported_and_left_out():
     zero = replace(LINE, line_number=2, quantity=Decimal(0), amount=Decimal(0))
     deal = order_to_deal(replace(ORDER, lines=(LINE, zero)), RESOLVED)
