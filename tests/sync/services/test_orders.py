@@ -404,6 +404,21 @@ def test_shipped_without_payment_then_paid(synced, onec):
     assert deal_by_origin(portal, ref)["stageId"] == stage["PAID"]
 
 
+@pytest.mark.parametrize("action", ["unpost", "deletion-mark"])
+def test_unposted_or_deleted_order_leaves_its_deal_alone(synced, onec, onec_emulator, action):
+    portal = synced
+    ref = case(onec_emulator, "order_invoiced")
+    before = deal_by_origin(portal, ref)
+    onec.post(f"objects/Document_ЗаказПокупателя/{ref}/{action}")
+    onec.pay(case(onec_emulator, "order_new"))  # something else changes in the same run
+    sync_orders(portal)
+    after = deal_by_origin(portal, ref)
+    assert {k: after[k] for k in ("stageId", "opportunity", "title", F["invoice_number"])} == \
+        {k: before[k] for k in ("stageId", "opportunity", "title", F["invoice_number"])}
+    assert problems(portal, ref) == {"order_unposted" if action == "unpost" else "order_deleted"}
+    assert deal_by_origin(portal, case(onec_emulator, "order_new"))["stageId"] == portal.settings.stage_map["PAID"]
+
+
 def test_paid_by_invoice_settlements(synced, onec_emulator):
     deal = deal_by_origin(synced, case(onec_emulator, "order_paid_by_invoice"))
     assert deal["stageId"] == synced.settings.stage_map["PAID"]
