@@ -194,6 +194,42 @@ def product_delete(call):
     return None
 
 
+# ---- services (catalog.product.service.*: products of type 7, answered under "service") --------
+# Docs: RU rest_help/catalog/product/service/ — services are created and read with their own methods.
+SERVICE_TYPE = 7
+
+
+@method("catalog.product.service.add", admin=True, write=True)
+def service_add(call):
+    call.params["fields"] = {**_fields(call), "type": SERVICE_TYPE}
+    return {"service": product_add(call)["element"]}
+
+
+def _service(call, raw_id):
+    product = _product(call, raw_id)
+    if product.get("type") != SERVICE_TYPE:
+        raise ApiError(0, "Service is not exists", 400)
+    return product
+
+
+@method("catalog.product.service.update", admin=True, write=True)
+def service_update(call):
+    service = _service(call, call.param("id"))
+    _apply_product(call, service, {k: v for k, v in _fields(call).items() if k != "type"})
+    return {"service": service}
+
+
+@method("catalog.product.service.get")
+def service_get(call):
+    return {"service": _service(call, call.param("id"))}
+
+
+@method("catalog.product.service.list")
+def service_list(call):
+    services = [p for p in call.portal["products"].values() if p.get("type") == SERVICE_TYPE]
+    return _list(call, services, "services", required_select=("id", "iblockId"), required_filter=("iblockId",))
+
+
 # ---- prices --------------------------------------------------------------------------------
 def _price_values(call, fields):
     product_id, group_id = _as_int(fields.get("productId")), _as_int(fields.get("catalogGroupId"))

@@ -160,6 +160,17 @@ def test_catalog_products(portal, product):
     assert portal.call("catalog.product.get", id=product["id"])["product"]["name"] == "Цемент М500"
 
 
+def test_services_have_their_own_methods(portal, product):
+    iblock = product["iblockId"]
+    service = portal.call("catalog.product.service.add", fields={"iblockId": iblock, "name": "Монтаж"})["service"]
+    assert service["type"] == 7
+    portal.call("catalog.product.service.update", id=service["id"], fields={"name": "Монтаж под ключ"})
+    assert portal.call("catalog.product.service.get", id=service["id"])["service"]["name"] == "Монтаж под ключ"
+    services = portal.call("catalog.product.service.list", filter={"iblockId": iblock}, select=["id", "iblockId"])
+    assert [s["id"] for s in services["services"]] == [service["id"]]
+    assert portal.error("catalog.product.service.get", id=product["id"])[0] == 400  # a product is not a service
+
+
 def test_prices_single_per_group_and_modify_deletes_unlisted(portal, product):
     base = portal.call(
         "catalog.price.add", fields={"productId": product["id"], "catalogGroupId": 1, "price": 500, "currency": "RUB"}

@@ -7,8 +7,6 @@ from decimal import Decimal
 import pytest
 import requests
 
-from emulators.bitrix24 import methods as b24_methods
-from emulators.bitrix24.methods import catalog as b24_catalog
 from sync.models import EntityLink, SourceVersion, SyncProblem
 from sync.services.runs import sync_run_execute
 
@@ -18,32 +16,6 @@ WRITE_METHODS = ("catalog.product.add", "catalog.product.update", "catalog.produ
                  "catalog.price.modify", "catalog.price.delete", "catalog.product.delete")
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-# ---------------------------------------------------------------------------------------------- emulator shim
-# The Bitrix24 emulator has no catalog.product.service.* yet (docs: services are created and updated with those
-# methods, result key "service", type 7). Until it does, these tests register a minimal stand-in built on the
-# emulator's own product handlers; remove it once emulators/bitrix24/methods/catalog.py has the real methods.
-def _service_add(call):
-    call.params["fields"] = {**b24_catalog._fields(call), "type": 7}
-    return {"service": b24_catalog.product_add(call)["element"]}
-
-
-def _service_update(call):
-    return {"service": b24_catalog.product_update(call)["element"]}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def service_methods():
-    added = []
-    for name, handler in (("catalog.product.service.add", _service_add),
-                          ("catalog.product.service.update", _service_update)):
-        if name not in b24_methods.REGISTRY:
-            b24_methods.REGISTRY[name] = b24_methods.Method(handler, admin=True, write=True)
-            added.append(name)
-    yield
-    for name in added:
-        b24_methods.REGISTRY.pop(name, None)
 
 
 # ---------------------------------------------------------------------------------------------- helpers
