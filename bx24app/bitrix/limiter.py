@@ -1,5 +1,10 @@
-"""Redis leaky bucket per portal shared by every process, and per-method pauses after 429."""
+"""Leaky bucket per portal shared by every process (Redis), and per-method pauses after 429.
 
+Without REDIS_URL (the single-process demo) the same algorithm runs in process memory.
+"""
+
+import math
+import threading
 import time
 from functools import cache
 
@@ -51,6 +56,64 @@ def redis_client() -> redis.Redis:
     return _redis_for(settings.REDIS_URL)
 
 
+class _RedisBuckets:
+    """The shared state in Redis: atomic scripts on Redis's clock, so every process and host agrees."""
+
+    def __init__(self):
+        client = redis_client()
+        self._take = client.register_script(_TAKE_SCRIPT)
+        self._penalize = client.register_script(_PENALIZE_SCRIPT)
+
+    def take(self, key: str, interval_ms: float, tolerance_ms: float) -> int:
+        return int(self._take(keys=[key], args=[interval_ms, tolerance_ms]))
+
+    def penalize(self, key: str, delay_ms: int, tolerance_ms: float) -> None:
+        self._penalize(keys=[key], args=[delay_ms, tolerance_ms])
+
+    def set_until(self, key: str, until: float) -> None:
+        redis_client().set(key, str(until), px=max(1, int((until - time.time()) * 1000)) + 1)
+
+    def get_until(self, key: str) -> float | None:
+        value = redis_client().get(key)
+        return float(value) if value else None
+
+
+class _LocalBuckets:
+    """The same algorithm in process memory (no Redis: the one-process demo)."""
+
+    _lock = threading.Lock()
+    _tats: dict = {}
+    _untils: dict = {}
+
+    def take(self, key: str, interval_ms: float, tolerance_ms: float) -> int:
+        with self._lock:
+            now = time.time() * 1000
+            tat = max(self._tats.get(key, now), now)
+            wait = tat - now - tolerance_ms
+            if wait > 0:
+                return max(1, math.ceil(wait))
+            self._tats[key] = tat + interval_ms
+            return 0
+
+    def penalize(self, key: str, delay_ms: int, tolerance_ms: float) -> None:
+        with self._lock:
+            target = time.time() * 1000 + delay_ms + tolerance_ms
+            self._tats[key] = max(self._tats.get(key, 0), target)
+
+    def set_until(self, key: str, until: float) -> None:
+        with self._lock:
+            self._untils[key] = until
+
+    def get_until(self, key: str) -> float | None:
+        with self._lock:
+            until = self._untils.get(key)
+        return until if until is not None and until > time.time() else None
+
+
+def _buckets():
+    return _RedisBuckets() if settings.REDIS_URL else _LocalBuckets()
+
+
 def portal_limits(portal) -> tuple[float, int]:
     """(requests per second, burst) for the portal's tariff; BITRIX24_RATE_LIMIT overrides the rate."""
     rate, burst = (5.0, 250) if portal.is_enterprise else (2.0, 50)
@@ -66,8 +129,7 @@ class PortalRateLimiter:
         self.rate, burst = portal_limits(portal)
         self.burst = max(1, int(burst - max(1, burst * SAFETY_SHARE)))
         self._sleep = sleep
-        self._take = redis_client().register_script(_TAKE_SCRIPT)
-        self._penalize = redis_client().register_script(_PENALIZE_SCRIPT)
+        self._buckets = _buckets()
 
     @property
     def bucket_key(self) -> str:
@@ -82,7 +144,7 @@ class PortalRateLimiter:
         interval_ms, tolerance_ms = self._interval_and_tolerance_ms()
         waited = 0.0
         while True:
-            wait_ms = int(self._take(keys=[self.bucket_key], args=[interval_ms, tolerance_ms]))
+            wait_ms = self._buckets.take(self.bucket_key, interval_ms, tolerance_ms)
             if wait_ms <= 0:
                 return waited
             self._sleep(wait_ms / 1000.0)
@@ -91,7 +153,7 @@ class PortalRateLimiter:
     def penalize(self, seconds: float) -> None:
         """After a 503 from the portal: every process of this portal waits ``seconds`` before the next request."""
         _interval_ms, tolerance_ms = self._interval_and_tolerance_ms()
-        self._penalize(keys=[self.bucket_key], args=[int(seconds * 1000), tolerance_ms])
+        self._buckets.penalize(self.bucket_key, int(seconds * 1000), tolerance_ms)
 
     # ---- per-method pauses (429 OPERATION_TIME_LIMIT) ---------------------------------------------
     def _pause_key(self, method: str) -> str:
@@ -100,13 +162,11 @@ class PortalRateLimiter:
     def pause_method(self, method: str, until: float) -> float:
         """Pause ``method`` for every process of this portal; returns the effective end of the pause."""
         until = max(float(until), time.time() + MIN_METHOD_PAUSE)
-        seconds = until - time.time()
-        redis_client().set(self._pause_key(method), str(until), px=int(seconds * 1000) + 1)
+        self._buckets.set_until(self._pause_key(method), until)
         return until
 
     def method_paused_until(self, method: str) -> float | None:
-        value = redis_client().get(self._pause_key(method))
-        return float(value) if value else None
+        return self._buckets.get_until(self._pause_key(method))
 
     def wait_for_methods(self, methods) -> None:
         """Sleep until none of ``methods`` is paused, or raise OperationTimeLimit if that is too far away."""
