@@ -134,14 +134,12 @@ def _measure(product: Product, setup: CatalogSetup, fields: dict, problems: list
 
 
 def _vat(product: Product, setup: CatalogSetup, fields: dict, problems: list[Problem]) -> None:
-    if not setup.vats:
-        return
+    """The product's VAT rate when the portal has it. VAT is not among the spec's product fields and legacy
+    1С items often keep an old rate (НДС18) the portal no longer has: then no rate and no per-product problem —
+    deal rows still carry each document line's own rate."""
     vat_id = setup.vats.get(vat_key(product.vat_rate))
-    if vat_id is None:
-        rate = "без НДС" if product.vat_rate is None else f"{vat_key(product.vat_rate)}%"
-        problems.append(Problem("unknown_vat", f"Ставки НДС {rate} нет на портале: ставка не передана."))
-        return
-    fields["vatId"] = vat_id
+    if vat_id is not None:
+        fields["vatId"] = vat_id
 
 
 def _purchase(price: Price | None, setup: CatalogSetup, fields: dict, problems: list[Problem]) -> None:

@@ -141,7 +141,7 @@ def test_vat_rates():
     assert product_to_payload(product(vat_rate=None), SETUP).fields["vatId"] == 1
     assert product_to_payload(product(vat_rate=Decimal(10)), SETUP).fields["vatId"] == 3
     old_rate = product_to_payload(product(vat_rate=Decimal(18)), SETUP)
-    assert "vatId" not in old_rate.fields and codes(old_rate) == {"unknown_vat"}
+    assert "vatId" not in old_rate.fields and codes(old_rate) == set()  # legacy НДС18: no rate, no noise
     assert "vatId" not in product_to_payload(product(), replace(SETUP, vats={})).fields
 
 
