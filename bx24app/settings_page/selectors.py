@@ -294,8 +294,18 @@ def problem_to_json(problem: SyncProblem) -> dict:
         "reason": problem.reason,
         "first_seen": _iso(problem.first_seen),
         "last_seen": _iso(problem.last_seen),
-        "retry_requested": bool(cache.get(f"settings_page:retry:{problem.pk}")),
+        "retry_requested": retry_pending(problem),
     }
+
+
+def retry_cache_key(problem: SyncProblem) -> str:
+    return f"settings_page:retry:{problem.pk}"
+
+
+def retry_pending(problem: SyncProblem) -> bool:
+    """«Повторить» was pressed and no sync has seen the record since (a later sighting refreshes last_seen)."""
+    requested_at = cache.get(retry_cache_key(problem))
+    return bool(requested_at) and (problem.last_seen is None or requested_at > problem.last_seen.timestamp())
 
 
 def sync_status(portal: Portal) -> dict:

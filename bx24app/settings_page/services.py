@@ -4,6 +4,7 @@ a sync, asking to retry a problem."""
 from __future__ import annotations
 
 import logging
+import time
 
 from django.core.cache import cache
 
@@ -94,6 +95,6 @@ def sync_running(portal: Portal) -> bool:
 def problem_retry(portal: Portal, problem_id: int) -> SyncProblem:
     """Mark a problem for retry: re-queue a sync of its kind. The problem stays until the record syncs."""
     problem = SyncProblem.objects.get(portal=portal, pk=problem_id)
-    cache.set(f"settings_page:retry:{problem.pk}", True, 3600)
+    cache.set(selectors.retry_cache_key(problem), time.time(), 24 * 3600)
     sync_start(portal, kinds=sync_kind_for_problem(problem.kind), trigger="retry")
     return problem

@@ -154,3 +154,11 @@ def test_read_only_user_sees_problems_without_retry(client, bitrix_emulator, rea
     assert frame_token(response)
     assert response.context["status"]["problems"][0]["label"] == "00042 ООО «Ромашка»"
     assert "canEdit: false" in response.content.decode()
+
+
+def test_retry_mark_clears_when_a_sync_sees_the_record_again(client, token, ready_portal, queued):
+    problem = make_problem(ready_portal, kind="product")
+    client.post(f"{APP_URL}problems/{problem.pk}/retry/", HTTP_X_FRAME_TOKEN=token)
+    assert status(client, token)["problems"][0]["retry_requested"] is True
+    SyncProblem.objects.filter(pk=problem.pk).update(last_seen=timezone.now() + timedelta(seconds=1))
+    assert status(client, token)["problems"][0]["retry_requested"] is False
