@@ -24,3 +24,18 @@ def deal_payment_notify_task(self, portal_id: int, deal_id: int, source: str = "
         return deal_payment_notify(portal, deal_id, source=source, message=message)
     except (QueryLimitExceeded, OperationTimeLimit, TransportError, OutcomeUnknown) as exc:
         raise self.retry(exc=exc) from exc
+
+
+@shared_task(name="bx24app.deal_updates_process", bind=True, max_retries=5, default_retry_delay=30)
+def deal_updates_process_task(self, portal_id: int) -> int:
+    """The deals of a portal's ONCRMDEALUPDATE events of the last seconds, checked together for payment."""
+    from bx24app.models import Portal
+    from bx24app.services.portal_events import deal_updates_process
+
+    portal = Portal.objects.filter(pk=portal_id).first()
+    if portal is None or not portal.is_active:
+        return 0
+    try:
+        return deal_updates_process(portal)
+    except (QueryLimitExceeded, OperationTimeLimit, TransportError, OutcomeUnknown) as exc:
+        raise self.retry(exc=exc) from exc

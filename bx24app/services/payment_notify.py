@@ -15,6 +15,8 @@ from bx24app.portal_schema import portal_client
 log = logging.getLogger(__name__)
 
 DEAL_TYPE_ID, CONTACT_TYPE_ID, COMPANY_TYPE_ID = 2, 3, 4
+LIST_CHUNK = 50
+DEAL_SELECT = ["id", "title", "stageId", "assignedById", "companyId", "contactId", "opportunity", "currencyId"]
 
 
 def deal_payment_notify(portal: Portal, deal_id: int, *, source: str, client: BitrixClient | None = None,
@@ -50,6 +52,27 @@ def deal_payment_notify(portal: Portal, deal_id: int, *, source: str, client: Bi
     log.info("portal %s: deal %s paid [%s], notified user %s (%s)", portal.member_id, deal_id, state_key,
              deal.get("assignedById"), source)
     return True
+
+
+def deals_payment_notify(portal: Portal, deal_ids, *, source: str, client: BitrixClient | None = None) -> int:
+    """Check many deals at once (one ``crm.item.list`` per 50 ids, only paid-stage deals come back) and notify
+    the newly paid ones; returns how many notifications were sent. Used for coalesced events and by the sync."""
+    portal_settings = PortalSettings.objects.filter(portal=portal).first()
+    paid_stage = (portal_settings.stage_map or {}).get("PAID") if portal_settings else None
+    ids = sorted({int(deal_id) for deal_id in deal_ids})
+    if not portal.is_active or not paid_stage or not ids:
+        return 0
+    client = client or portal_client(portal)
+    select = [*DEAL_SELECT, *(name for key in ("payment_date", "paid_amount")
+                               if (name := (portal_settings.field_map or {}).get(key)))]
+    sent = 0
+    for start in range(0, len(ids), LIST_CHUNK):
+        result = client.call("crm.item.list", {
+            "entityTypeId": DEAL_TYPE_ID, "useOriginalUfNames": "Y", "select": select, "start": -1,
+            "filter": {"@id": ids[start:start + LIST_CHUNK], "stageId": paid_stage}})
+        for deal in (result or {}).get("items") or []:
+            sent += deal_payment_notify(portal, int(deal["id"]), source=source, client=client, deal=deal)
+    return sent
 
 
 def deal_payment_notify_enqueue(portal: Portal, deal_id: int, *, source: str, message: str = "") -> None:
