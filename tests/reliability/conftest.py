@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from bench.shims import service_methods
+from bx24app.services.install import portal_setup
 from emulators.bitrix24 import Bitrix24Emulator
 from emulators.onec import OneCEmulator
 from sync.models import SyncRun
@@ -60,7 +61,10 @@ def reliability_settings(settings, b24):
 @pytest.fixture
 def make_portal(transactional_db, reliability_settings, b24, onec):
     def make(**settings_fields):
-        return provision_portal(b24, onec, **settings_fields)
+        portal = provision_portal(b24, onec, **settings_fields)
+        portal_setup(portal)  # stages, deal fields and robot, as the installer leaves the portal
+        portal.refresh_from_db()
+        return portal
     return make
 
 

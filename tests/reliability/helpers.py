@@ -70,7 +70,7 @@ def normalised_crm(state: dict) -> dict:
     categories = {str(c.get("id")): c.get("name") for c in _values(state.get("categories"))}
 
     def item(record, type_id):
-        cleaned = _clean(record, drop=("contactIds", "companyIds", "companyId", "contactId", "fm"))
+        cleaned = _clean(record, drop=("contactIds", "companyIds", "companyId", "contactId", "fm", "productRows"))
         cleaned["fm"] = sorted((f.get("typeId"), f.get("valueType"), f.get("value")) for f in record.get("fm") or [])
         if record.get("companyId"):
             cleaned["company"] = origin.get(("4", str(record["companyId"])))
@@ -94,8 +94,8 @@ def normalised_crm(state: dict) -> dict:
         cleaned.pop("stageId", None), cleaned.pop("categoryId", None)
         cleaned["stage"] = stages.get(record.get("stageId"), record.get("stageId"))
         cleaned["category"] = categories.get(str(record.get("categoryId")), record.get("categoryId"))
-        rows = [r for r in _values(state.get("product_rows")) if str(r.get("ownerId")) == str(record["id"])
-                and r.get("ownerType", "D") == "D"]
+        rows = [r for rows in _values(state.get("product_rows")) for r in (rows if isinstance(rows, list) else [rows])
+                if str(r.get("ownerId")) == str(record["id"]) and r.get("ownerType", "D") == "D"]
         cleaned["rows"] = sorted((repr(sorted(_clean(r, drop=("ownerId", "productId")).items())),
                                   product_xml.get(str(r.get("productId")))) for r in rows)
         return cleaned

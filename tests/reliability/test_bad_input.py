@@ -41,9 +41,9 @@ EXPECTED = {
     (PRODUCTS, "zero_price"): ("product", {"zero_price", "price_problem"}, "0"),
     (PRODUCTS, "negative_price"): ("product", {"negative_price", "price_problem"}, "-150"),
     (PRODUCTS, "deleted_product"): ("product", {"deleted_in_1c"}, "удаление"),
-    (ORDERS, "deleted_product_in_order"): ("order", None, ""),
-    (ORDERS, "zero_quantity"): ("order", None, ""),
-    (ORDERS, "foreign_currency_order"): ("order", None, ""),
+    (ORDERS, "deleted_product_in_order"): ("order", {"deleted_product"}, "помечена на удаление"),
+    (ORDERS, "zero_quantity"): ("order", {"zero_quantity"}, "нулевым количеством"),
+    (ORDERS, "foreign_currency_order"): ("order", {"foreign_currency"}, "USD"),
 }
 # Reported by a second run with the sale price type «Оптовая USD» (the only type that has this price).
 FOREIGN_PRICE = (PRODUCTS, "foreign_currency_price")

@@ -60,11 +60,14 @@ def test_worker_killed_ten_times_then_a_normal_run_matches_the_fault_free_result
                 time.sleep(delay)
                 kill_points.append(f"at {delay:.2f}s")
             worker.kill()
+            kill_points[-1] += f" ({b24.stats.snapshot()['total_requests']} Bitrix24 requests made)"
         finally:
             worker.kill()
             worker.forget_queue()
         assert SyncRun.objects.filter(portal=portal).count() == len(known_runs) + 1
     onec_faults(onec)
+    mid_write = [p for p in kill_points if not p.endswith("(0 Bitrix24 requests made)")]
+    assert len(mid_write) >= 3, kill_points  # several kills landed while the portal was being written
 
     worker = CeleryWorker().start()
     try:
