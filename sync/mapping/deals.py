@@ -115,16 +115,17 @@ def currency_iso(code: str) -> str:
 
 
 def _client_fields(facts: OrderFacts, resolved: DealResolved, problems: list[Problem]) -> dict:
+    """The client we own: the company (contacts a manager adds to the deal stay), or the private person."""
     if resolved.company_id:
-        return {"companyId": int(resolved.company_id), "contactIds": []}
+        return {"companyId": int(resolved.company_id)}
     if resolved.contact_id:
-        return {"companyId": 0, "contactIds": [int(resolved.contact_id)]}
+        return {"contactIds": [int(resolved.contact_id)]}
     if facts.counterparty_ref:
         problems.append(Problem("client_not_synced", "Контрагент заказа не синхронизирован с CRM: сделка без клиента "
                                                      "(клиент появится после синхронизации контрагента)."))
     else:
         problems.append(Problem("no_client", "В заказе не указан контрагент: сделка без клиента."))
-    return {"companyId": 0, "contactIds": []}
+    return {}
 
 
 def _user_fields(facts: OrderFacts, field_map: Mapping[str, str], currency: str, problems: list[Problem]) -> dict:

@@ -37,7 +37,7 @@ def test_new_order():
     deal = order_to_deal(ORDER, RESOLVED)
     assert deal.stage == "ORDER_RECEIVED"
     assert deal.fields["title"] == "Заказ покупателя № ТД00000042 от 20.11.2026"
-    assert deal.fields["companyId"] == 7 and deal.fields["contactIds"] == []
+    assert deal.fields["companyId"] == 7 and "contactIds" not in deal.fields  # a manager's contacts stay
     assert deal.fields["opportunity"] == 2300 and deal.fields["isManualOpportunity"] == "Y"
     assert deal.fields["currencyId"] == "RUB"
     assert deal.create_only_fields == {"categoryId": 3, "originatorId": ORIGINATOR_ID, "originId": "o1",
@@ -112,12 +112,13 @@ def test_several_realizations():
 
 def test_private_person_is_a_contact():
     deal = order_to_deal(ORDER, replace(RESOLVED, company_id=None, contact_id=9))
-    assert deal.fields["companyId"] == 0 and deal.fields["contactIds"] == [9]
+    assert deal.fields["contactIds"] == [9] and "companyId" not in deal.fields
 
 
 def test_client_not_synced_is_reported():
     deal = order_to_deal(ORDER, replace(RESOLVED, company_id=None))
-    assert deal.fields["companyId"] == 0 and "client_not_synced" in codes(deal)
+    assert "companyId" not in deal.fields and "contactIds" not in deal.fields
+    assert "client_not_synced" in codes(deal)
 
 
 def test_unknown_deleted_and_unsynced_products_become_free_text_rows():

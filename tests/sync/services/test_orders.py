@@ -338,10 +338,14 @@ def test_transitions_between_syncs_new_invoice_partial_full(synced, onec, bitrix
     deal = deal_by_origin(portal, ref)
     assert deal["stageId"] == stage["ORDER_RECEIVED"] and deal["opportunity"] == 6000
 
+    person = rest(portal).call("crm.item.add", {"entityTypeId": 3, "fields": {"name": "Контакт менеджера"}})
+    rest(portal).call("crm.item.update", {"entityTypeId": 2, "id": deal["id"],  # a manager's own edit
+                                          "fields": {"contactIds": [person["item"]["id"]]}})
     invoice = onec.invoice(ref)
     sync_orders(portal)
     deal = deal_by_origin(portal, ref)
     assert deal["stageId"] == stage["INVOICE_SENT"]
+    assert deal["contactIds"] == [person["item"]["id"]] and deal["companyId"]  # fields we don't own stay
     assert deal[F["invoice_number"]] == invoice["number"] and deal[F["invoice_amount"]] == "6000.00|RUB"
 
     onec.pay(ref, amount=2500)
