@@ -24,7 +24,7 @@ from sync.engine import Command, CommandGroup, ResultRef, VersionStore, chunked
 from sync.mapping.deal_stage import PAID, next_stage
 from sync.mapping.deals import DEAL_TYPE_ID, DealPayload, DealResolved, order_to_deal
 from sync.mapping.payloads import ORIGINATOR_ID, Problem
-from sync.models import SourceVersion
+from sync.models import EntityLink, SourceVersion
 from sync.onec.orders import ORDERS, OrderReader, split_version
 from sync.onec.records import OrderFacts
 
@@ -51,6 +51,7 @@ def orders_sync(ctx: SyncContext) -> None:
     versions = OrderVersions(ctx.portal)
     open_refs = [ref for ref, link in ctx.links.load_all(LINK).items() if not (link.state or {}).get("closed")]
     changes = reader.scan({} if ctx.full else versions.known, extra_refs=open_refs)
+    changes.changed_refs += orders_now_resolvable(ctx, changes)
     orders_seen = [key for key in changes.versions if key.startswith(ORDERS + ":")]
     counts = ctx.counts_for(KIND)
     counts.onec_records += len(orders_seen)
@@ -71,6 +72,23 @@ def orders_sync(ctx: SyncContext) -> None:
     ctx.flush()
     planner.notify_paid()
     paid_notifications_catch_up(ctx)
+
+
+def orders_now_resolvable(ctx: SyncContext, changes) -> list[str]:
+    """Unchanged orders whose deal lacked its client or a product that has been synced since: read them again
+    so the deal gets the company/contact and catalog rows (1С did not change, so the scan cannot tell)."""
+    waiting = {ref: link.state["waiting"] for ref, link in ctx.links.load_all(LINK).items()
+               if (link.state or {}).get("waiting")}
+    if not waiting:
+        return []
+    wanted = sorted({r for refs in waiting.values() for r in refs})
+    found = set()
+    for part in chunked(wanted, 1000):
+        found.update(EntityLink.objects.filter(portal=ctx.portal, kind__in=("company", "contact", "product"),
+                                               onec_ref__in=part).values_list("onec_ref", flat=True))
+    changed = set(changes.changed_refs)
+    return sorted(ref for ref, refs in waiting.items()
+                  if set(refs) & found and ref not in changed and f"{ORDERS}:{ref}" in changes.versions)
 
 
 class OrderVersions:
@@ -119,6 +137,7 @@ class OrderPlanner:
         self.category_id = int(ctx.settings.category_id or 0)
         self.stages: dict[str, dict] | None = None  # STATUS_ID → {SEMANTICS, SORT} of our pipeline
         self.moved_to_paid: list[tuple[int, dict]] = []
+        self.waiting: dict[str, list[str]] = {}  # order → client/product refs it lacked (re-read once synced)
 
     # ------------------------------------------------------------------ plan
     def plan(self, records: list[OrderFacts]) -> None:
@@ -139,14 +158,19 @@ class OrderPlanner:
         self.links.load(LINK, [f.ref for f in records])
 
     def _resolved(self, facts: OrderFacts) -> DealResolved:
-        product_ids = {}
+        product_ids, waiting = {}, set()
         for doc_lines in _all_lines(facts):
             for line in doc_lines:
                 bitrix_id = self.links.bitrix_id("product", line.product_ref)
                 if bitrix_id:
                     product_ids[line.product_ref] = int(bitrix_id)
+                elif line.product_ref and line.product_name and not line.product_deleted:
+                    waiting.add(line.product_ref)
         company = self.links.bitrix_id("company", facts.counterparty_ref)
         contact = None if company else self.links.bitrix_id("contact", facts.counterparty_ref)
+        if facts.counterparty_ref and not (company or contact):
+            waiting.add(facts.counterparty_ref)
+        self.waiting[facts.ref] = sorted(waiting)
         return DealResolved(company_id=int(company) if company else None,
                             contact_id=int(contact) if contact else None, product_ids=product_ids,
                             field_map=self.settings.field_map or {}, category_id=self.category_id,
@@ -302,6 +326,11 @@ class OrderPlanner:
             self.counts.failed += 1
             self.failed.add(payload.onec_ref)
             return
+        link = self.links.get(LINK, payload.onec_ref)
+        waiting = self.waiting.get(payload.onec_ref, [])
+        if link and payload.fields is not None and (link.state or {}).get("waiting", []) != waiting:
+            self.links.put(LINK, payload.onec_ref, link.bitrix_id, link.content_hash,
+                           {**(link.state or {}), "waiting": waiting})
         if skipped:
             self.counts.skipped += 1
         elif created:

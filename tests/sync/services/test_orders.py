@@ -479,7 +479,8 @@ def test_non_default_pipeline(portal, onec, bitrix_emulator):
 
 
 def test_unknown_product_line(synced, onec):
-    """A product created in 1С after the product sync: the deal gets a free-text row and a problem."""
+    """A product created in 1С after the product sync: the deal gets a free-text row and a problem — and the
+    catalog row once the product is synced, though the order never changed."""
     portal = synced
     product = onec.post("products", {"name": "Новинка без синхронизации"})["ref"]
     company = EntityLink.objects.filter(portal=portal, kind="company").first().onec_ref
@@ -489,6 +490,13 @@ def test_unknown_product_line(synced, onec):
     assert [(r["productId"], r["productName"], r["quantity"]) for r in rows_of(portal, deal["id"])] == [
         (0, "Новинка без синхронизации", 3)]
     assert problems(portal, ref) == {"product_not_synced"}
+
+    sync_run_execute(portal, kinds=["products"])  # the product reaches the catalog; the order itself is unchanged
+    sync_orders(portal)
+    rows = rows_of(portal, deal_by_origin(portal, ref)["id"])
+    linked = EntityLink.objects.get(portal=portal, kind="product", onec_ref=product).bitrix_id
+    assert [(r["productId"], r["quantity"]) for r in rows] == [(int(linked), 3)]
+    assert problems(portal, ref) == set()
 
 
 def test_crash_safety_no_duplicates_by_origin_id(synced, onec_emulator, bitrix_emulator):
