@@ -24,7 +24,7 @@ from sync.engine import Command, CommandGroup, ResultRef, VersionStore, chunked
 from sync.mapping.deal_stage import PAID, next_stage
 from sync.mapping.deals import DEAL_TYPE_ID, DealPayload, DealResolved, order_to_deal
 from sync.mapping.payloads import ORIGINATOR_ID, Problem
-from sync.models import EntityLink, SourceVersion
+from sync.models import EntityLink, SourceVersion, SyncRun
 from sync.onec.orders import ORDERS, OrderReader, split_version
 from sync.onec.records import OrderFacts
 
@@ -369,15 +369,27 @@ class OrderPlanner:
         self.paid_at_import.clear()
 
 
+def catch_up_since(ctx: SyncContext):
+    """From when to look for un-notified paid deals: the order window on the first run, then the start of the
+    last finished orders run minus a day (a move into PAID updates the deal, so older ones were seen already;
+    the day covers clock skew and notifications that failed and are retried)."""
+    window_start = timezone.now() - timedelta(days=int(ctx.settings.order_window_days or 90))
+    finished = SyncRun.objects.filter(portal=ctx.portal, status__in=(SyncRun.Status.SUCCESS, SyncRun.Status.PARTIAL))
+    for run in finished.order_by("-started_at")[:20]:
+        if "orders" in (run.kinds or []):
+            return max(window_start, run.started_at - timedelta(days=1))
+    return window_start
+
+
 def paid_notifications_catch_up(ctx: SyncContext) -> int:
-    """Our deals in the PAID stage (updated within the order window) never notified — a lost event or a failed
-    notification — are notified now. Returns how many were sent."""
+    """Our deals in the PAID stage (updated within the order window, since the last run) never notified — a lost
+    event or a failed notification — are notified now. Returns how many were sent."""
     from bx24app.services.payment_notify import deal_payment_notify, deals_paid_unnotified
 
     paid_stage = (ctx.settings.stage_map or {}).get(PAID)
     if not paid_stage:
         return 0
-    since = (timezone.now() - timedelta(days=int(ctx.settings.order_window_days or 90))).date().isoformat()
+    since = catch_up_since(ctx).date().isoformat()
     params = {"entityTypeId": DEAL_TYPE_ID, "select": ["id"],
               "filter": {"stageId": paid_stage, "originatorId": ORIGINATOR_ID, ">=updatedTime": since}}
     try:
