@@ -277,7 +277,7 @@ class OrderPlanner:
         if int(deal.get("categoryId") or 0) == self.category_id:
             stages = self.stages or {}
             stage_id = next_stage(deal.get("stageId"), payload.stage, self.stage_map,
-                                  {k: v.get("SEMANTICS") or "" for k, v in stages.items()}, closed=_closed(deal),
+                                  {k: _semantics(v) for k, v in stages.items()}, closed=_closed(deal),
                                   stage_sort={k: int(v.get("SORT") or 0) for k, v in stages.items()})
             if payload.stage and not self.stage_map.get(payload.stage):
                 extra.append(_stage_not_mapped(payload.stage))
@@ -416,6 +416,11 @@ def _all_lines(facts: OrderFacts):
 
 def _closed(item: dict) -> bool:
     return str(item.get("closed") or "N").upper() in ("Y", "TRUE", "1")
+
+
+def _semantics(status: dict) -> str:
+    """S/F for won/lost stages (crm.status.list SEMANTICS, or EXTRA.SEMANTICS success/failure)."""
+    return str(status.get("SEMANTICS") or (status.get("EXTRA") or {}).get("SEMANTICS") or "")
 
 
 def _stage_not_mapped(logical: str | None) -> Problem:
