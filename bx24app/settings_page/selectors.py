@@ -163,6 +163,15 @@ def remember_check_report(portal: Portal, summary: dict) -> None:
     cache.set(_cache_key(portal, "check"), summary, 24 * 3600)
 
 
+def _page_onec_client(portal_settings: PortalSettings) -> ODataClient:
+    """Reads made while rendering the page: short timeout, one attempt (an unreachable 1С must not stall it)."""
+    return ODataClient(portal_settings.onec_url, portal_settings.onec_user, portal_settings.onec_password,
+                       timeout=PAGE_ONEC_TIMEOUT, retries=1)
+
+
+PAGE_ONEC_TIMEOUT = 8
+
+
 def onec_price_types(portal: Portal, portal_settings: PortalSettings | None = None) -> list[str] | None:
     """Names of 1С price types (``Catalog_ТипыЦенНоменклатуры``): from the last successful connection check,
     else read once and cached for five minutes. None when 1С is not configured or cannot be read."""
@@ -175,8 +184,7 @@ def onec_price_types(portal: Portal, portal_settings: PortalSettings | None = No
     key = _cache_key(portal, "price_types")
     names = cache.get(key)
     if names is None:
-        client = ODataClient(portal_settings.onec_url, portal_settings.onec_user, portal_settings.onec_password,
-                             timeout=15, retries=2, backoff=0.3)
+        client = _page_onec_client(portal_settings)
         try:
             names = [r.get("Description", "") for r in client.iter_rows(PRICE_TYPES, select="Ref_Key,Description")]
         except OneCError as error:
@@ -192,8 +200,7 @@ def onec_users(portal: Portal, portal_settings: PortalSettings) -> list[dict]:
     cached = cache.get(key)
     if cached is not None:
         return cached
-    client = ODataClient(portal_settings.onec_url, portal_settings.onec_user, portal_settings.onec_password,
-                         timeout=15, retries=2, backoff=0.3)
+    client = _page_onec_client(portal_settings)
     rows = [{"ref": u.ref, "name": u.name, "email": u.email} for u in read_users(client) if not u.deletion_mark]
     rows.sort(key=lambda r: r["name"].lower())
     cache.set(key, rows, 300)
