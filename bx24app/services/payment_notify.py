@@ -35,6 +35,7 @@ def deal_payment_notify(portal: Portal, deal_id: int, *, source: str, client: Bi
         return False
     client = client or portal_client(portal)
     deal = deal or deal_fetch(client, deal_id)
+    deal = {**deal, "id": int(deal_id)} if deal else deal
     if not deal or deal.get("stageId") != paid_stage:
         return False
     state_key = payment_state_key(deal, portal_settings.field_map or {})
@@ -99,7 +100,7 @@ def payment_state_key(deal: dict, field_map: dict) -> str:
     """Payment date + paid amount; empty when someone moved the deal without payment data."""
     date = _field(deal, field_map.get("payment_date"))
     amount = _field(deal, field_map.get("paid_amount"))
-    return f"{date}|{amount}" if (date or amount) else ""
+    return f"{date}|{amount}"[:200] if (date or amount) else ""
 
 
 def payment_tag(deal_id: int, state_key: str) -> str:
