@@ -570,3 +570,31 @@ def test_schedule_a_payment_reaches_the_deal_within_one_interval(synced, onec, o
           f"({last.rest_requests} REST requests, {last.rest_commands} commands, {last.onec_requests} 1С requests); "
           f"worst case = interval (1 min) + run")
     assert elapsed < 60
+
+
+def test_crash_between_batch_and_link_save_makes_no_duplicates(synced, onec, monkeypatch):
+    """The process dies right after Bitrix24 applied a batch, before the links were written: the next run finds
+    the deals by originId and completes them instead of creating them again."""
+    from sync.engine import LinkStore
+
+    portal = synced
+    refs = [new_order(portal, onec, quantity=n + 1) for n in range(3)]
+    original = LinkStore.flush
+
+    def crash(self):
+        if any(kind == "deal" for kind, _ref in self._dirty):
+            raise RuntimeError("worker killed")
+        return original(self)
+
+    monkeypatch.setattr(LinkStore, "flush", crash)
+    with pytest.raises(RuntimeError, match="worker killed"):
+        sync_run_execute(portal, kinds=["orders"])
+    assert all(deal_by_origin(portal, ref) for ref in refs)  # created in Bitrix24 …
+    assert not EntityLink.objects.filter(portal=portal, kind="deal", onec_ref__in=refs).exists()  # … no links
+    monkeypatch.setattr(LinkStore, "flush", original)
+
+    sync_orders(portal)
+    for n, ref in enumerate(refs):
+        deal = deal_by_origin(portal, ref)  # exactly one each
+        assert [r["quantity"] for r in rows_of(portal, deal["id"])] == [n + 1, n + 1]
+    assert EntityLink.objects.filter(portal=portal, kind="deal", onec_ref__in=refs).count() == 3
