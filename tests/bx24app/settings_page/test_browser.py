@@ -28,7 +28,9 @@ from sync.models import SyncRun
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+# The committed screenshots are refreshed with UPDATE_SCREENSHOTS=1; ordinary runs write to a temporary directory
+# so a test run never dirties the working tree.
+DOC_SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
@@ -82,12 +84,17 @@ def portal_post_page(action: str, form: dict) -> str:
             '<script>document.getElementById("f").submit()</script></body></html>')
 
 
-def shot(page, name):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+@pytest.fixture
+def screenshots(tmp_path):
+    return DOC_SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
+
+
+def shot(page, directory: Path, name: str):
+    directory.mkdir(parents=True, exist_ok=True)
     if page.locator("#notice.alert-success .btn-close").count():
         page.click("#notice .btn-close")  # the «Настройки сохранены.» of the previous step
     page.wait_for_timeout(350)  # tab fade
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    page.screenshot(path=str(directory / name), full_page=True)
 
 
 def open_section(page, code):
@@ -97,7 +104,7 @@ def open_section(page, code):
 
 @pytest.mark.django_db(transaction=True)
 def test_admin_configures_and_syncs_in_chromium(live_server, emulator_settings, bitrix_emulator, onec_emulator,
-                                                 portal, celery_worker_thread, browser_page):
+                                                 portal, celery_worker_thread, browser_page, screenshots):
     emulator_settings.APP_BASE_URL = live_server.url
     portal_setup(portal)
     PortalSettings.objects.filter(portal=portal).update(onec_url="", onec_user="", onec_password="")
@@ -125,7 +132,7 @@ def test_admin_configures_and_syncs_in_chromium(live_server, emulator_settings, 
     assert "Подключение работает." in report and "Розничная" in report
     assert re.search(r"Контрагентов: \d+", report) and re.search(r"Номенклатуры: \d+", report)
     assert page.input_value("#id_onec_password") == ""  # never rendered back
-    shot(page, "01-onec-connection.png")
+    shot(page, screenshots, "01-onec-connection.png")
     page.fill("#id_onec_password", "odata")
     page.click("#onec-save")
     page.wait_for_selector("#notice.alert-success")
@@ -138,7 +145,7 @@ def test_admin_configures_and_syncs_in_chromium(live_server, emulator_settings, 
     page.click("#prices-save")
     page.wait_for_selector("#notice.alert-success")
     open_section(page, "prices")
-    shot(page, "02-prices.png")
+    shot(page, screenshots, "02-prices.png")
 
     # 3. Воронка и стадии: keep ours for three stages, map «Отгрузка, без оплаты» to an existing stage
     open_section(page, "stages")
@@ -148,17 +155,17 @@ def test_admin_configures_and_syncs_in_chromium(live_server, emulator_settings, 
     page.wait_for_selector("#notice.alert-success")
     open_section(page, "stages")
     assert "В работе" in page.inner_text("#stage-mapping")
-    shot(page, "03-pipeline-and-stages.png")
+    shot(page, screenshots, "03-pipeline-and-stages.png")
     assert PortalSettings.objects.get(portal=portal).stage_map["SHIPPED_UNPAID"] == "EXECUTING"
 
     # 4.–6. the other forms, as they are
     open_section(page, "fields")
-    shot(page, "04-deal-fields.png")
+    shot(page, screenshots, "04-deal-fields.png")
     open_section(page, "responsible")
     assert page.locator("#form-responsible select option:checked", has_text="Кравцова Елена").count() == 1
-    shot(page, "05-responsible.png")
+    shot(page, screenshots, "05-responsible.png")
     open_section(page, "schedule")
-    shot(page, "06-schedule.png")
+    shot(page, screenshots, "06-schedule.png")
 
     # 7. Синхронизация: start, watch the progress finish, see the problems
     open_section(page, "sync")
@@ -171,12 +178,12 @@ def test_admin_configures_and_syncs_in_chromium(live_server, emulator_settings, 
     assert run.finished_at is not None and run.trigger == "manual"
     assert page.locator("#sync-progress .progress").count() >= 1
     assert page.locator("#problems-body button.retry").count() >= 1
-    shot(page, "07-sync.png")
+    shot(page, screenshots, "07-sync.png")
 
     # 8. Уведомление об оплате
     open_section(page, "notify")
     assert "Уведомить ответственного об оплате" in page.inner_text("#section-notify")
-    shot(page, "08-payment-notification.png")
+    shot(page, screenshots, "08-payment-notification.png")
     print(json.dumps({"run": run.pk, "status": run.status, "counts": run.counts}, ensure_ascii=False))
 
 
