@@ -89,12 +89,14 @@ def install_params_from_event(auth: Mapping) -> InstallParams:
     )
 
 
-def portal_install(params: InstallParams) -> Portal:
+def portal_install(params: InstallParams | Mapping) -> Portal:
     """Verify with the OAuth server, then store the tenant and set the portal up, all or nothing on our side.
 
-    Nothing is stored unless the token is proven ours and the portal's; the setup steps in the portal are
-    idempotent, so after a failure a second attempt completes the install.
+    ``params``: parsed, or the installer POST's query + form merged. Nothing is stored unless the token is
+    proven ours and the portal's; the portal setup steps are idempotent, so a second attempt completes it.
     """
+    if not isinstance(params, InstallParams):
+        params = install_params_from_request(params)
     _require_protocol_allowed(params)
     oauth_info = _verify_with_oauth_server(params)
     with transaction.atomic():
