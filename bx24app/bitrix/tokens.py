@@ -1,9 +1,10 @@
 """Access-token refresh: single-flight per portal across processes (row lock), rotation persisted first."""
 
 import logging
+import threading
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,13 +21,26 @@ def portal_token_refresh(portal, failed_access_token: str) -> str:
     """Return a working access token after ``failed_access_token`` was refused as expired/invalid.
 
     Under a row lock on the Portal: if another process already rotated the pair, its token is used;
-    otherwise the OAuth server is asked once and the new pair is saved before anyone retries.
+    otherwise the OAuth server is asked once and the new pair is committed before anyone retries. The
+    transaction is always our own: inside a caller's atomic block it runs on a separate connection, so a
+    rollback of the caller can never lose a rotated (and therefore only valid) refresh token.
     """
+    if connection.in_atomic_block:
+        locked, reauth_error = _in_own_connection(lambda: _refresh_under_lock(portal.pk, failed_access_token))
+    else:
+        locked, reauth_error = _refresh_under_lock(portal.pk, failed_access_token)
+    _copy_tokens(locked, portal)
+    if reauth_error is not None:
+        raise reauth_error
+    return portal.access_token
+
+
+def _refresh_under_lock(portal_pk, failed_access_token):
     from bx24app.models import Portal
 
     reauth_error = None
     with transaction.atomic():
-        locked = Portal.objects.select_for_update().get(pk=portal.pk)
+        locked = Portal.objects.select_for_update().get(pk=portal_pk)
         if locked.status != Portal.Status.ACTIVE:
             reauth_error = PortalNeedsReauth("PORTAL_NOT_ACTIVE", locked.status_reason or locked.status)
         elif locked.access_token != failed_access_token:
@@ -37,10 +51,27 @@ def portal_token_refresh(portal, failed_access_token: str) -> str:
             except PortalNeedsReauth as exc:
                 portal_mark_needs_reauth(locked, exc)
                 reauth_error = exc
-    _copy_tokens(locked, portal)
-    if reauth_error is not None:
-        raise reauth_error
-    return portal.access_token
+    return locked, reauth_error
+
+
+def _in_own_connection(work):
+    """Run ``work`` in a helper thread: Django gives it its own database connection (autocommit)."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, name="bx24-token-refresh")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def _rotate(locked) -> None:

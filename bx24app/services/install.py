@@ -99,9 +99,13 @@ def portal_install(params: InstallParams | Mapping) -> Portal:
         params = install_params_from_request(params)
     _require_protocol_allowed(params)
     oauth_info = _verify_with_oauth_server(params)
-    with transaction.atomic():
-        portal = _portal_store(params, oauth_info)
+    portal, created = _portal_store(params, oauth_info)
+    try:
         portal_setup(portal)
+    except BaseException:
+        if created:  # a first install that failed leaves nothing behind
+            portal.delete()
+        raise
     log.info("portal %s (%s) installed", portal.member_id, portal.domain)
     return portal
 
@@ -163,9 +167,18 @@ def _verify_with_oauth_server(params: InstallParams) -> dict:
     return info
 
 
-def _portal_store(params: InstallParams, oauth_info: dict) -> Portal:
-    portal = Portal.objects.select_for_update().filter(member_id=params.member_id).first() or Portal(
-        member_id=params.member_id)
+def _portal_store(params: InstallParams, oauth_info: dict) -> tuple[Portal, bool]:
+    """Create or overwrite the tenant (tokens, application token, active again); True when it is new."""
+    with transaction.atomic():
+        existing = Portal.objects.select_for_update().filter(member_id=params.member_id).first()
+        portal = existing or Portal(member_id=params.member_id)
+        _portal_fill(portal, params, oauth_info)
+        portal.save()
+        PortalSettings.objects.get_or_create(portal=portal)
+    return portal, existing is None
+
+
+def _portal_fill(portal: Portal, params: InstallParams, oauth_info: dict) -> None:
     portal.domain = params.domain
     portal.protocol = params.protocol
     portal.client_endpoint = f"{params.portal_origin}/rest/"
@@ -178,9 +191,6 @@ def _portal_store(params: InstallParams, oauth_info: dict) -> Portal:
     portal.status = Portal.Status.ACTIVE
     portal.status_reason = ""
     portal.uninstalled_at = None
-    portal.save()
-    PortalSettings.objects.get_or_create(portal=portal)
-    return portal
 
 
 # ---- setup in the portal (two batches) ------------------------------------------------------------------

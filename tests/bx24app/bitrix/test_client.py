@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+from django.db import transaction
 
 from bx24app.bitrix.client import BitrixClient, is_read_only
 from bx24app.bitrix.errors import (
@@ -17,7 +18,7 @@ from bx24app.bitrix.stats import RequestStats
 from bx24app.models import Portal
 from tests.bx24app.conftest import emulator_stats, portal_row, portal_state
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_call_returns_the_result_and_counts_the_request(client_portal):
@@ -80,6 +81,20 @@ def test_expired_token_is_refreshed_and_the_rotated_pair_persisted(client_portal
     stored = Portal.objects.get(pk=client_portal.pk)
     assert stored.access_token not in ("", old_access) and stored.refresh_token not in ("", old_refresh)
     assert stored.access_token == client_portal.access_token
+
+
+def test_a_refresh_inside_a_caller_transaction_that_rolls_back_is_kept(client_portal, emulator):
+    old_refresh = client_portal.refresh_token
+    emulator.expire_tokens(client_portal.member_id)
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert BitrixClient(client_portal).call("user.current")
+        raise RuntimeError("the caller's own work failed")
+
+    stored = Portal.objects.get(pk=client_portal.pk)
+    assert stored.refresh_token == client_portal.refresh_token != old_refresh
+    emulator.expire_tokens(client_portal.member_id)
+    assert BitrixClient(stored).call("user.current")  # the kept refresh token is the valid one
 
 
 def test_invalid_grant_marks_the_portal_as_needing_reauthorisation(client_portal, emulator):
