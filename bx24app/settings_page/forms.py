@@ -196,7 +196,8 @@ def _user_choices(portal_users: list[dict]):
 class ResponsibleForm(SectionForm):
     section = "responsible"
 
-    def __init__(self, *args, onec_users: list[dict] | None, portal_users: list[dict], **kwargs):
+    def __init__(self, *args, onec_users: list[dict] | None, portal_users: list[dict],
+                 suggested_refs: frozenset = frozenset(), **kwargs):
         super().__init__(*args, **kwargs)
         self.onec_users = onec_users or []
         choices = _user_choices(portal_users)
@@ -210,6 +211,10 @@ class ResponsibleForm(SectionForm):
                 choices=[("", _("— не сопоставлен —")), *choices],
                 error_messages={"invalid_choice": _("Такого пользователя нет на портале.")},
             )
+            if row["ref"] in suggested_refs:
+                self.fields[f"onec_user_{index}"].help_text = _(
+                    "Предложено автоматически по ФИО/e-mail — нажмите «Сохранить», чтобы применить."
+                )
         self.fields["default_responsible_id"] = forms.TypedChoiceField(
             label=_("Ответственный по умолчанию (для сделок и клиентов)"),
             coerce=int,

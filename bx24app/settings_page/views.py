@@ -157,8 +157,11 @@ def _build_forms(portal, portal_settings, data, onec_users, bound=None):
             mapped = logical.field_name
         field_initial[f"field_{logical.key}"] = mapped or ""
     responsible_initial = {"default_responsible_id": portal_settings.default_responsible_id}
+    suggested_refs = frozenset()
     if onec_users:
         suggestion = services.user_map_suggestion(portal, portal_settings, onec_users, data["users"])
+        saved = {str(ref) for ref in (portal_settings.user_map or {})}
+        suggested_refs = frozenset(ref for ref, uid in suggestion.items() if uid and ref not in saved)
         for index, row in enumerate(onec_users):
             responsible_initial[f"onec_user_{index}"] = suggestion.get(row["ref"])
 
@@ -178,7 +181,7 @@ def _build_forms(portal, portal_settings, data, onec_users, bound=None):
         "stages": make("stages", forms.StagesForm, stage_initial, pipelines=data["pipelines"]),
         "fields": make("fields", forms.DealFieldsForm, field_initial, userfields=data["userfields"]),
         "responsible": make("responsible", forms.ResponsibleForm, responsible_initial,
-                            onec_users=onec_users, portal_users=data["users"]),
+                            onec_users=onec_users, portal_users=data["users"], suggested_refs=suggested_refs),
         "editors": make("editors", forms.EditorsForm, {"editor_user_ids": portal_settings.editor_user_ids or []},
                         portal_users=data["users"]),
         "schedule": make("schedule", forms.ScheduleForm,

@@ -253,6 +253,7 @@ def test_responsible_matched_by_name_and_saved(client, bitrix_emulator, ready_po
     assert form.initial[f"onec_user_{by_name['Кравцова Елена Викторовна']}"] == kravtsova
     assert form.initial[f"onec_user_{by_name['Беляев Игорь Андреевич']}"] == belyaev
     assert form.initial[f"onec_user_{by_name['Гусева Марина Сергеевна']}"] is None
+    assert "Предложено автоматически" in str(form.fields[f"onec_user_{by_name['Беляев Игорь Андреевич']}"].help_text)
     data = {k: ("" if v is None else str(v)) for k, v in form.initial.items() if k.startswith("onec_user_")}
     data[f"onec_user_{by_name['Гусева Марина Сергеевна']}"] = str(belyaev)  # edited by hand
     data["default_responsible_id"] = str(kravtsova)
@@ -265,6 +266,8 @@ def test_responsible_matched_by_name_and_saved(client, bitrix_emulator, ready_po
                             refs["Гусева Марина Сергеевна"]: belyaev}
     assert row.default_responsible_id == kravtsova
     assert snapshot(ready_portal, "user_map", "default_responsible_id") == before
+    saved_form = response.context["forms"]["responsible"]
+    assert not any("Предложено" in str(f.help_text) for f in saved_form.fields.values())
 
 
 def test_responsible_errors(client, token, ready_portal):
