@@ -598,3 +598,24 @@ def test_crash_between_batch_and_link_save_makes_no_duplicates(synced, onec, mon
         deal = deal_by_origin(portal, ref)  # exactly one each
         assert [r["quantity"] for r in rows_of(portal, deal["id"])] == [n + 1, n + 1]
     assert EntityLink.objects.filter(portal=portal, kind="deal", onec_ref__in=refs).count() == 3
+
+
+def test_rest_cost_of_the_small_set(deal_portal, bitrix_emulator):
+    """Every new deal costs two commands (add + rows, chained in one batch); reads are one batch per chunk."""
+    from math import ceil
+
+    portal = deal_portal
+    assert not sync_run_execute(portal, kinds=["counterparties", "products"]).error
+    first = sync_orders(portal)
+    counts = first.counts["order"]
+    created = counts["created"]
+    assert created >= 15 and counts["failed"] == 0
+    lookups = ceil(counts["onec_records"] / 50) + 1  # originId look-ups + the pipeline's stages
+    assert first.rest_commands <= 2 * created + lookups + 1  # + the paid-deal catch-up list
+    assert first.rest_requests <= ceil((2 * created + lookups) / 50) + 2
+    before = emulator_stats(bitrix_emulator)
+    second = sync_orders(portal)
+    assert writes(before, emulator_stats(bitrix_emulator)) == 0 and second.rest_requests <= 1
+    print(f"\nsmall set orders: {created} deals, first run {first.rest_requests} requests / {first.rest_commands} "
+          f"commands / {first.onec_requests} 1С requests; re-sync {second.rest_requests} / {second.rest_commands} / "
+          f"{second.onec_requests}")
