@@ -37,8 +37,8 @@ LINK = "deal"  # EntityLink kind: 1С order ref → deal id
 CHUNK = 200
 LIST_IDS = 50  # ids per crm.item.list command (one page)
 REMOVED = Problem("removed_in_1c", "Заказ удален из 1С; сделка в CRM оставлена без изменений.")
-DEAL_DELETED = Problem("deal_deleted_in_crm", "Сделка этого заказа удалена в CRM: заново не создается. "
-                                              "Чтобы создать ее снова, удалите связь в настройках синхронизации.")
+DEAL_DELETED = Problem("deal_deleted_in_crm", "Сделка этого заказа удалена в CRM: заново не создается, "
+                                              "изменения заказа в CRM не передаются.")
 OWNED_SELECT = ["id", "stageId", "closed", "categoryId"]
 
 
