@@ -32,8 +32,8 @@ class SourceVersion(models.Model):
 
     portal = models.ForeignKey(Portal, on_delete=models.CASCADE, related_name="source_versions")
     entity_set = models.CharField(max_length=100)
-    onec_ref = models.CharField(max_length=80)
-    version = models.CharField(max_length=100)
+    onec_ref = models.CharField(max_length=120)
+    version = models.TextField()  # DataVersion, a hash, or "<DataVersion>|<order refs>" for documents
 
     class Meta:
         constraints = [

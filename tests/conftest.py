@@ -13,6 +13,20 @@ from emulators.onec import OneCEmulator
 FAST_RATE = 1000.0  # functional tests: the limiter is proven in its own tests at the real 2 req/s
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_connections(django_db_setup, django_db_blocker):
+    """Threads (live_server, emulated callbacks, worker threads) may keep a connection to the test database;
+    end them before pytest-django drops it, so no test database is left behind."""
+    yield
+    with django_db_blocker.unblock():
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
 @pytest.fixture(scope="session")
 def bitrix_emulator(django_settings_for_emulators):
     emulator = Bitrix24Emulator(port=0, rate=FAST_RATE, burst=1000, client_id=django_settings_for_emulators[0],

@@ -43,12 +43,25 @@ def sync_run_execute(portal: Portal, *, kinds=None, trigger: str = "manual", ful
     with portal_sync_lock(portal) as acquired:
         if not acquired:
             return _skipped(portal, trigger, kinds, "Синхронизация этого портала уже выполняется.")
+        _close_interrupted_runs(portal)
         run = SyncRun.objects.create(portal=portal, trigger=trigger, kinds=kinds)
         progress = _ProgressRecorder(run, on_progress)
         extra = {"batch_size": batch_size} if batch_size else {}
         ctx = context_for_portal(portal, full=full, on_progress=progress, **extra)
-        _execute_kinds(ctx, run, kinds)
+        try:
+            _execute_kinds(ctx, run, kinds)
+        except BaseException:  # a stopped worker (KeyboardInterrupt, SystemExit): the run still gets an ending
+            run.error = run.error or "Синхронизация прервана: процесс остановлен."
+            _finish(ctx, run)
+            raise
         return _finish(ctx, run)
+
+
+def _close_interrupted_runs(portal: Portal) -> None:
+    """Runs still "running" while we hold the portal lock died with their process (e.g. a killed worker)."""
+    SyncRun.objects.filter(portal=portal, status=SyncRun.Status.RUNNING).update(
+        status=SyncRun.Status.FAILED, finished_at=timezone.now(),
+        error="Синхронизация прервана: процесс остановлен. Следующий запуск продолжил с того же места.")
 
 
 def sync_run_request(portal: Portal, *, trigger: str = "manual", kinds=None) -> None:
@@ -65,13 +78,21 @@ def _execute_kinds(ctx: SyncContext, run: SyncRun, kinds) -> None:
         except (BitrixError, OneCError, LookupError) as exc:
             logger.warning("Sync %s of portal %s stopped: %s", kind, ctx.portal.member_id, exc)
             run.error = f"{_KIND_NAMES[kind]}: {exc}"
-            ctx.flush()
-            return
+            break
         except Exception as exc:
             logger.exception("Sync %s of portal %s crashed", kind, ctx.portal.member_id)
             run.error = f"{_KIND_NAMES[kind]}: внутренняя ошибка ({exc.__class__.__name__}: {exc})"
-            ctx.flush()
-            return
+            break
+    _flush_quietly(ctx, run)
+
+
+def _flush_quietly(ctx: SyncContext, run: SyncRun) -> None:
+    """Save what the finished batches created; a failure here must not leave the run without an ending."""
+    try:
+        ctx.flush()
+    except Exception as exc:
+        logger.exception("Saving links of portal %s failed", ctx.portal.member_id)
+        run.error = run.error or f"Не удалось сохранить связи: {exc}"
 
 
 _KIND_NAMES = {"counterparties": "Контрагенты", "products": "Номенклатура", "orders": "Заказы покупателей"}
