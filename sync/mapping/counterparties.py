@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from sync.onec.records import Address, BankAccount, ContactPerson, ContactValue, Counterparty
 
@@ -59,8 +60,13 @@ def split_full_name(full_name: str) -> tuple[str, str, str]:
     return parts[0], parts[1], " ".join(parts[2:])
 
 
-def counterparty_to_bundle(cp: Counterparty, *, assigned_by_id: int | None = None) -> ClientBundle:
-    """The whole CRM picture of one counterparty; problems say what was dropped and why."""
+def counterparty_to_bundle(cp: Counterparty, *, assigned_by_id: int | None = None,
+                           manager_known: bool = True) -> ClientBundle:
+    """The whole CRM picture of one counterparty; problems say what was dropped and why.
+
+    `manager_known` is False when the counterparty's main manager is not among the 1С users (a dangling
+    reference): the default responsible is used and the administrator is told.
+    """
     label = counterparty_label(cp)
     if cp.deletion_mark:
         problem = Problem("deleted_in_1c", "Контрагент помечен на удаление в 1С: в CRM не создается и не меняется.")
@@ -69,8 +75,14 @@ def counterparty_to_bundle(cp: Counterparty, *, assigned_by_id: int | None = Non
         problem = Problem("empty_name", "У контрагента пустое наименование: без названия его нельзя создать в CRM.")
         return ClientBundle(cp.ref, label, "company", None, problems=(problem,))
     if cp.legal_form == "ФизЛицо" and not is_individual_entrepreneur(cp):
-        return _person_bundle(cp, label, assigned_by_id)
-    return _company_bundle(cp, label, assigned_by_id)
+        bundle = _person_bundle(cp, label, assigned_by_id)
+    else:
+        bundle = _company_bundle(cp, label, assigned_by_id)
+    if cp.main_manager_ref and not manager_known:
+        problem = Problem("unknown_manager", "Основной менеджер контрагента не найден среди пользователей 1С: "
+                                             "ответственным назначен ответственный по умолчанию.")
+        bundle = replace(bundle, problems=(*bundle.problems, problem))
+    return bundle
 
 
 def _company_bundle(cp: Counterparty, label: str, assigned_by_id: int | None) -> ClientBundle:
@@ -80,6 +92,9 @@ def _company_bundle(cp: Counterparty, label: str, assigned_by_id: int | None) ->
     item = CrmItemPayload(4, {"title": title, "originatorId": ORIGINATOR_ID, "originId": cp.ref},
                           multifields, _assigned(assigned_by_id))
     ip = is_individual_entrepreneur(cp)
+    if not cp.inn.strip():
+        problems.append(Problem("missing_inn", "В 1С не заполнен ИНН: компания передана без ИНН, "
+                                               "найти ее среди существующих клиентов по ИНН нельзя."))
     inn = _valid_inn(cp.inn, problems)
     kpp = "" if ip else _valid_kpp(cp.kpp, problems)
     addresses = tuple(_address_payload(a) for a in _unique_addresses(cp.addresses))

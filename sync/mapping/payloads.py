@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from decimal import Decimal
 
 ORIGINATOR_ID = "1C_UT103"  # originatorId on every record we create (reference bitrix24-rest.md §3.1)
@@ -13,6 +13,8 @@ ORIGINATOR_ID = "1C_UT103"  # originatorId on every record we create (reference 
 def _json_default(value):
     if isinstance(value, Decimal):
         return str(value)
+    if is_dataclass(value):
+        return asdict(value)
     raise TypeError(f"Not serialisable: {value!r}")
 
 

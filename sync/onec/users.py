@@ -22,6 +22,11 @@ def read_users(client: ODataClient) -> list[OneCUser]:
     ]
 
 
+def user_refs(client: ODataClient) -> set[str]:
+    """Refs of all users (one request): enough to tell a dangling reference to a user."""
+    return {row["Ref_Key"] for row in client.iter_rows(USERS, select="Ref_Key", page_size=5000)}
+
+
 def user_emails(client: ODataClient) -> dict[str, str]:
     """User ref → e-mail (the default one when a user has several)."""
     emails: dict[str, tuple[bool, str]] = {}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from sync.engine import Command, CommandGroup, ResultRef, VersionStore, chunked, read_changed
 from sync.mapping.counterparties import counterparty_to_bundle
 from sync.mapping.payloads import ORIGINATOR_ID, ClientBundle, CrmItemPayload, Problem, content_hash
 from sync.models import EntityLink
 from sync.onec.counterparties import COUNTERPARTIES, CounterpartyReader
+from sync.onec.users import user_refs
 
 from .context import SyncContext
 from .multifields import multifield_changes
@@ -51,13 +52,40 @@ class CounterpartyPlanner:
         self.counts = ctx.counts_for(KIND)
 
     def plan(self, records) -> None:
-        bundles = [counterparty_to_bundle(cp, assigned_by_id=self.ctx.assigned_for(cp.main_manager_ref))
-                   for cp in records]
+        users = self._onec_user_refs()
+        bundles = [counterparty_to_bundle(cp, assigned_by_id=self.ctx.assigned_for(cp.main_manager_ref),
+                                          manager_known=cp.main_manager_ref in users) for cp in records]
+        bundles = self._flag_duplicate_inns(bundles)
         self._load_links(bundles)
         LinkRecovery(self.ctx).recover([b for b in bundles if b.item])
         existing_fm = self._read_multifields(bundles)
         for bundle in bundles:
             self._submit(bundle, existing_fm)
+
+    def _onec_user_refs(self) -> set[str]:
+        """1С users, read once per run (one request), to tell a dangling main-manager reference."""
+        if not hasattr(self, "_users"):
+            self._users = user_refs(self.ctx.onec)
+        return self._users
+
+    def _flag_duplicate_inns(self, bundles: list[ClientBundle]) -> list[ClientBundle]:
+        """Several 1С counterparties with one ИНН stay separate companies, and the administrator is told."""
+        by_inn: dict[str, set[str]] = {}
+        for bundle in bundles:
+            if bundle.match_inn:
+                by_inn.setdefault(bundle.match_inn, set()).add(bundle.onec_ref)
+        synced = EntityLink.objects.filter(portal=self.ctx.portal, kind="company", state__inn__in=list(by_inn))
+        for inn, ref in synced.values_list("state__inn", "onec_ref"):
+            by_inn[inn].add(ref)
+        return [self._with_duplicate_problem(b, len(by_inn.get(b.match_inn, ())) - 1) for b in bundles]
+
+    @staticmethod
+    def _with_duplicate_problem(bundle: ClientBundle, others: int) -> ClientBundle:
+        if others < 1:
+            return bundle
+        problem = Problem("duplicate_inn", f"ИНН {bundle.match_inn} указан еще у {others} контрагент(ов) 1С: "
+                                           f"в CRM это отдельные компании — проверьте, не дубли ли это в 1С.")
+        return replace(bundle, problems=(*bundle.problems, problem))
 
     # ------------------------------------------------------------------ links
     def _load_links(self, bundles: list[ClientBundle]) -> None:
@@ -71,9 +99,9 @@ class CounterpartyPlanner:
     def _read_multifields(self, bundles: list[ClientBundle]) -> dict[tuple[int, str], list]:
         """Current phones/e-mails with their ids, only for entities we are about to update."""
         commands = {}
-        for kind, ref, item in _items(bundles):
+        for kind, ref, item, state in _items(bundles):
             link = self.links.get(kind, ref)
-            if link and link.content_hash != content_hash(item):
+            if link and link.content_hash != _entity_hash(item, state):
                 commands[f"{item.entity_type_id}_{link.bitrix_id}"] = (
                     "crm.item.get", {"entityTypeId": item.entity_type_id, "id": int(link.bitrix_id)})
         results = self.ctx.lookup(commands)
@@ -87,7 +115,8 @@ class CounterpartyPlanner:
             return
         group = CommandGroup(KIND, bundle.onec_ref, bundle.label)
         is_new = self.links.get(bundle.kind, bundle.onec_ref) is None
-        entity_id = self._entity_command(group, "e", bundle.kind, bundle.onec_ref, bundle.item, existing_fm)
+        entity_id = self._entity_command(group, "e", bundle.kind, bundle.onec_ref, bundle.item, existing_fm,
+                                         state=_entity_state(bundle))
         if bundle.requisite:
             requisite_id = self._requisite_commands(group, bundle, entity_id)
             self._address_commands(group, bundle, requisite_id)
@@ -107,17 +136,17 @@ class CounterpartyPlanner:
         group.on_done = on_done
         self.executor.submit(group)
 
-    def _entity_command(self, group, key, kind, ref, item: CrmItemPayload, existing_fm, extra=None):
+    def _entity_command(self, group, key, kind, ref, item: CrmItemPayload, existing_fm, extra=None, state=None):
         """Create the crm.item, or update the fields we own when they changed; returns its id (or a $result)."""
         link = self.links.get(kind, ref)
-        item_hash = content_hash(item)
-        sent = [asdict(m) for m in item.multifields]
+        item_hash = _entity_hash(item, state)
+        sent = {"fm": [asdict(m) for m in item.multifields], **(state or {})}
         if link is None:
             fm = [{"typeId": m.type_id, "valueType": m.value_type, "value": m.value} for m in item.multifields]
             fields = {**item.fields, **item.create_only_fields, **(extra or {}), "fm": fm}
             group.commands.append(Command(key, "crm.item.add", {"entityTypeId": item.entity_type_id, "fields": fields},
-                                          on_success=lambda r, _: self.links.put(kind, ref, r["item"]["id"], item_hash,
-                                                                                 {"fm": sent})))
+                                          on_success=lambda r, _: self.links.put(kind, ref, r["item"]["id"],
+                                                                                 item_hash, sent)))
             return ResultRef(key, ("item", "id"))
         if link.content_hash != item_hash:
             current = existing_fm.get((item.entity_type_id, link.bitrix_id), [])
@@ -126,7 +155,7 @@ class CounterpartyPlanner:
             bitrix_id = link.bitrix_id
             group.commands.append(Command(key, "crm.item.update", {
                 "entityTypeId": item.entity_type_id, "id": int(bitrix_id), "fields": fields},
-                on_success=lambda r, _: self.links.put(kind, ref, bitrix_id, item_hash, {"fm": sent})))
+                on_success=lambda r, _: self.links.put(kind, ref, bitrix_id, item_hash, sent)))
         return int(link.bitrix_id)
 
     def _requisite_commands(self, group, bundle: ClientBundle, entity_id):
@@ -229,9 +258,18 @@ class CounterpartyPlanner:
 def _items(bundles: list[ClientBundle]):
     for bundle in bundles:
         if bundle.item:
-            yield bundle.kind, bundle.onec_ref, bundle.item
+            yield bundle.kind, bundle.onec_ref, bundle.item, _entity_state(bundle)
             for person in bundle.contact_persons:
-                yield "contact_person", person.onec_ref, person.item
+                yield "contact_person", person.onec_ref, person.item, None
+
+
+def _entity_state(bundle: ClientBundle) -> dict | None:
+    """What the company link remembers besides multifields: its ИНН, to tell duplicates in 1С."""
+    return {"inn": bundle.match_inn} if bundle.match_inn else None
+
+
+def _entity_hash(item: CrmItemPayload, state: dict | None) -> str:
+    return content_hash([item, state]) if state else content_hash(item)
 
 
 class LinkRecovery:

@@ -62,7 +62,7 @@ def test_requisite_parts_only_where_1c_has_them():
     bare = counterparty_to_bundle(legal(inn="", kpp="", okpo="", full_name="", addresses=(), bank_accounts=(),
                                         contacts=()))
     assert bare.requisite is None and bare.addresses == () and bare.bank_details == ()
-    assert bare.item.multifields == () and bare.problems == ()
+    assert bare.item.multifields == () and codes(bare) == ["missing_inn"]
     inn_only = counterparty_to_bundle(legal(kpp="", okpo="", full_name="", addresses=(), bank_accounts=()))
     assert set(inn_only.requisite.fields) == {"NAME", "RQ_COMPANY_NAME", "RQ_INN"}
 
@@ -132,6 +132,12 @@ def test_federal_city_is_taken_from_the_region():
     spb = Address("legal", "193544, Санкт-Петербург г, Гагарина ул, дом 125", "193544", "Санкт-Петербург г",
                   street="Гагарина ул", house="125")
     assert counterparty_to_bundle(legal(addresses=(spb,))).addresses[0].fields["CITY"] == "Санкт-Петербург"
+
+
+def test_a_main_manager_missing_in_1c_is_reported():
+    bundle = counterparty_to_bundle(legal(main_manager_ref="u-gone"), assigned_by_id=1, manager_known=False)
+    assert codes(bundle) == ["unknown_manager"] and bundle.item.create_only_fields == {"assignedById": 1}
+    assert codes(counterparty_to_bundle(legal(main_manager_ref="u1"), manager_known=True)) == []
 
 
 def test_split_full_name():
