@@ -247,10 +247,16 @@ def onec_families(onec: Emulator, portal) -> tuple[str, bool]:
     all_ok = True
     for entity_set, hits in sorted(stats.items(), key=lambda kv: -kv[1]):
         base = entity_set.split("(")[0].split("/")[0]
-        try:
-            rows = int(requests.get(f"{odata}{base}/$count", auth=("odata", "odata"), timeout=60).text)
-        except (ValueError, requests.RequestException):
-            rows = 0
+        rows = 0
+        # a register's records (…_RecordType where the publication has it), not its record sets
+        candidates = [base + "_RecordType", base] if base.startswith(("InformationRegister_",
+                                                                      "AccumulationRegister_")) else [base]
+        for name in candidates:
+            try:
+                rows = int(requests.get(f"{odata}{name}/$count", auth=("odata", "odata"), timeout=60).text)
+                break
+            except (ValueError, requests.RequestException):
+                continue
         allowed = max(1.0, rows / 1000)
         ok = hits <= allowed
         all_ok &= ok
