@@ -160,7 +160,7 @@ class BitrixClient:
                 raise error_class("CONNECTION", f"{method}: {exc}") from exc
             finally:
                 self.stats.record(method, methods if method == "batch" else None)
-            body = self._json(response, method, read_only)
+            body = self._json(response, method)
             if body is not None and response.status_code < 400 and not body.get("error"):
                 return body
             error = self._error(response, body, method, read_only)
@@ -182,7 +182,7 @@ class BitrixClient:
         return isinstance(exc, requests.ConnectionError) and "NewConnectionError" in text
 
     @staticmethod
-    def _json(response: requests.Response, method: str, read_only: bool) -> dict | None:
+    def _json(response: requests.Response, method: str) -> dict | None:
         if 300 <= response.status_code < 400:
             raise TransportError("REDIRECT", f"{method}: the portal moved to {response.headers.get('Location')}",
                                  response.status_code)
@@ -197,6 +197,9 @@ class BitrixClient:
         if body is None:
             if response.status_code >= 500:
                 return BitrixError("HTTP_ERROR", f"{method}: HTTP {response.status_code}", response.status_code)
+            if response.status_code < 300 and not read_only:  # the write went through, but to what end?
+                return OutcomeUnknown("BAD_ANSWER", f"{method}: HTTP {response.status_code}, not JSON",
+                                      response.status_code)
             return TransportError("BAD_ANSWER", f"{method}: HTTP {response.status_code}, not JSON",
                                   response.status_code)
         return error_from_response(response.status_code, body)
