@@ -18,6 +18,10 @@ import pytest
 import requests
 from django.conf import settings
 
+# The demo runs in subprocesses on its own databases; the mark only makes the session's test database exist, which
+# tests/conftest.py's session teardown expects even when this module runs alone.
+pytestmark = pytest.mark.django_db
+
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ["Заявка получена, подготовка счета", "Счет отправлен, ожидание оплаты", "Счет оплачен",
           "Отгрузка, без оплаты"]
@@ -147,3 +151,50 @@ def test_demo_with_postgresql_and_redis(tmp_path, demo_database):
     assert "sync finished" in demo.output
     assert "postgresql" in demo.output and "Celery-воркер на Redis" in demo.output
     assert "Traceback" not in demo.output
+
+
+def test_procfile_processes_serve_and_work_with_production_like_settings(tmp_path, demo_database):
+    """README «Эксплуатация»: `manage.py migrate`, then every Procfile line; /healthz answers, a worker runs a task,
+    beat starts."""
+    port = _free_port()
+    env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": "p" * 60, "DATABASE_URL": demo_database,
+           "REDIS_URL": "redis://127.0.0.1:6379/11", "FIELD_ENCRYPTION_KEY": "procfile-test-key",
+           "BITRIX24_CLIENT_ID": "app.procfile", "BITRIX24_CLIENT_SECRET": "secret",
+           "APP_BASE_URL": f"http://127.0.0.1:{port}", "SECURE_SSL_REDIRECT": "false", "PORT": str(port),
+           "WEB_CONCURRENCY": "1", "CELERY_CONCURRENCY": "1", "PYTHONPATH": str(ROOT),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    migrate = subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate"], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+    processes = {}
+    try:
+        for line in (ROOT / "Procfile").read_text().splitlines():
+            name, _, command = line.partition(":")
+            processes[name] = subprocess.Popen(["bash", "-c", f"exec {command.strip()}"], cwd=tmp_path, env=env,
+                                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                               start_new_session=True)
+        assert set(processes) == {"web", "worker", "beat"}
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline and processes["web"].poll() is None, "gunicorn did not start"
+                time.sleep(0.3)
+        assert health.status_code == 200 and health.json() == {"ok": True, "database": True, "redis": True}
+        ping = subprocess.run(
+            [sys.executable, "-c", "from bx24app.celery import app; print(app.send_task('bx24app.ping')"
+                                   ".get(timeout=60))"], cwd=tmp_path, env=env, capture_output=True, text=True,
+            timeout=90)
+        assert ping.stdout.strip() == "pong", ping.stdout + ping.stderr
+        assert processes["beat"].poll() is None
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
