@@ -2,7 +2,7 @@
 specific reason on the record that carries it, and everything else syncs (reconcile finds nothing unexplained).
 
 Where a defect is harmless by design (the sync repairs it or it concerns data we do not send), the test says so
-and checks the repair instead. Defects the sync does not report yet are strict xfails naming the code to change.
+and checks the repair instead (HARMLESS); defects the sync would not report yet go into GAPS with what to change.
 """
 
 import pytest
@@ -19,7 +19,6 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 
 COUNTERPARTIES, ACCOUNTS, BANKS = "Catalog_Контрагенты", "Catalog_БанковскиеСчета", "Catalog_Банки"
 PRODUCTS, ORDERS = "Catalog_Номенклатура", "Document_ЗаказПокупателя"
-NOT_REPORTED = "the sync does not report it yet"
 
 # (entity set, defect) → (SyncProblem kind, accepted codes, text the reason must contain: "{name}", "{number}" …)
 EXPECTED = {
@@ -32,6 +31,9 @@ EXPECTED = {
     (COUNTERPARTIES, "name_too_long"): ("counterparty", {"too_long"}, "длиннее"),
     (COUNTERPARTIES, "description_max_length"): ("counterparty", {"too_long"}, "длиннее"),
     (COUNTERPARTIES, "empty_name"): ("counterparty", {"empty_name"}, "пустое"),
+    (COUNTERPARTIES, "missing_inn"): ("counterparty", {"missing_inn"}, "ИНН"),
+    (COUNTERPARTIES, "duplicate_inn"): ("counterparty", {"duplicate_inn"}, "ИНН"),
+    (COUNTERPARTIES, "dangling_reference"): ("counterparty", {"unknown_manager"}, "менеджер"),
     (ACCOUNTS, "account_checksum"): ("counterparty", {"invalid_account"}, "{number}"),
     (ACCOUNTS, "account_length"): ("counterparty", {"invalid_account"}, "{number}"),
     (ACCOUNTS, "dangling_reference"): ("counterparty", {"dangling_bank"}, "банк не найден"),
@@ -49,15 +51,9 @@ EXPECTED = {
 FOREIGN_PRICE = (PRODUCTS, "foreign_currency_price")
 # Harmless by design: checked as repaired/synced below, not as problems.
 HARMLESS = {(COUNTERPARTIES, "whitespace_name"), (ACCOUNTS, "foreign_currency_account"), (PRODUCTS, "name_too_long")}
-# Not reported by the sync today (strict xfail: the test fails once they are, so this list gets updated).
-GAPS = {
-    (COUNTERPARTIES, "missing_inn"): "sync/mapping/counterparties.py _company_bundle: a legal entity without ИНН "
-                                     "syncs silently (no 'missing_inn' problem)",
-    (COUNTERPARTIES, "duplicate_inn"): "sync/services/counterparties.py: two counterparties with one ИНН become two "
-                                       "companies without a 'duplicate_inn' problem",
-    (COUNTERPARTIES, "dangling_reference"): "sync/mapping/counterparties.py: a main manager missing in 1С falls back "
-                                            "to the default responsible without a problem",
-}
+# Not reported by the sync today: (entity set, defect) → what to change (skipped by the check above). Empty since
+# the counterparty sync reports missing_inn, duplicate_inn and unknown_manager (f30d214).
+GAPS: dict[tuple[str, str], str] = {}
 
 
 def catalogue(onec):
@@ -157,15 +153,3 @@ def test_foreign_currency_price_is_a_problem_when_it_is_the_sale_price(make_port
     reasons = dict(SyncProblem.objects.filter(portal=portal, onec_ref=row["ref"]).values_list("code", "reason"))
     assert "USD" in reasons.get("foreign_currency", ""), reasons
     assert PortalSettings.objects.get(portal=portal).sale_price_type == "Оптовая USD"
-
-
-def test_defects_not_reported_yet(synced_bad_data, onec):
-    """Fails as soon as one of GAPS is reported (move it to EXPECTED); xfails while they all are gaps."""
-    _, rows, bank_owners, problems, _ = synced_bad_data
-    now_reported = []
-    for gap in GAPS:
-        refs = [carrier(onec, r, bank_owners) for r in rows if (r["entity_set"], r["defect"]) == gap]
-        if refs and all(problems.get(("counterparty", ref)) for ref in refs):
-            now_reported.append(gap)
-    assert now_reported == [], "reported now: move these from GAPS to EXPECTED"
-    pytest.xfail(f"{NOT_REPORTED}: " + " | ".join(GAPS.values()))
