@@ -18,7 +18,8 @@ wall time, peak memory, and the floor: ``ceil(commands / 50)`` requests, which a
 whole sync, per kind only the request floor). Memory is ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` — the peak
 resident set of this process (Django, our sync, no emulator) since it started, i.e. after a phase it is the peak
 up to the end of that phase; ``--tracemalloc`` adds the peak of Python allocations per phase (slower).
-``--profile`` prints the cProfile top functions of the initial sync. ``--results FILE`` replaces this size's block
+``--profile`` prints the cProfile top functions of the initial and one-change syncs (it slows the initial sync:
+its wall time is then not comparable with the floor). ``--results FILE`` replaces this size's block
 in bench/RESULTS.md. The benchmark uses a PostgreSQL database of its own (``bx24app_bench``, created and dropped)
 and the Redis of the environment.
 """
@@ -62,7 +63,8 @@ def parse_args(argv=None):
     parser.add_argument("--skip-naive", action="store_true", help="skip the small batched/naive comparison")
     parser.add_argument("--skip-resync", action="store_true", help="initial sync only")
     parser.add_argument("--tracemalloc", action="store_true", help="also measure Python allocation peaks per phase")
-    parser.add_argument("--profile", action="store_true", help="cProfile the initial sync, print the top functions")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile the initial and the one-change sync, print the top functions")
     parser.add_argument("--results", default="", help="write this size's figures into FILE (e.g. bench/RESULTS.md)")
     return parser.parse_args(argv)
 
@@ -195,6 +197,7 @@ class KindFigures:
     py_peak_mb: float | None = None
     status: str = ""
     counts: dict = field(default_factory=dict)
+    methods: dict = field(default_factory=dict)  # HTTP requests per method, as the portal counted them
 
     @property
     def per_request(self) -> float:
@@ -227,7 +230,9 @@ def run_kind(portal, kind: str, b24: Emulator, *, use_tracemalloc: bool) -> Kind
     figures = KindFigures(kind, records=sum(c.get("onec_records", 0) for c in run.counts.values()),
                           commands=run.rest_commands, requests=run.rest_requests, onec_requests=run.onec_requests,
                           seconds=seconds, rss_mb=rss_mb(), status=run.status, counts=run.counts)
-    figures.writes = write_commands(b24.get("/_emulator/stats"))
+    portal_stats = b24.get("/_emulator/stats")
+    figures.writes = write_commands(portal_stats)
+    figures.methods = portal_stats.get("requests") or {}
     if use_tracemalloc:
         figures.py_peak_mb = tracemalloc.get_traced_memory()[1] / 1024 / 1024
     if run.error:
@@ -457,8 +462,10 @@ def main(argv=None) -> int:
             requests.put(f"{onec.base_url}/_emulator/counterparties/{ref}/contact-info", timeout=30,
                          json={"type": "Телефон", "kind_code": "000000005", "value": "+7 (812) 555-01-01"}
                          ).raise_for_status()
-            changed = run_phase(portal, b24, use_tracemalloc=args.tracemalloc)
-            sections.append(table("One-change re-sync (one phone changed in 1С)", changed, args.rate, args.burst))
+            changed = run_phase(portal, b24, use_tracemalloc=args.tracemalloc, profile=args.profile)
+            sections.append(table("One-change re-sync (one phone changed in 1С)", changed, args.rate, args.burst)
+                            + "\n\nRequests by method (as the portal counted them): "
+                            + "; ".join(f"{r.kind}: {json.dumps(r.methods)}" for r in changed))
             print(sections[-1], flush=True)
         onec.stop()
         if not args.skip_naive:
