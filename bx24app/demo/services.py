@@ -15,19 +15,32 @@ log = logging.getLogger(__name__)
 SCHEDULE_SECONDS = 60.0  # celery beat's "sync-due-portals" entry (CELERY_BEAT_SCHEDULE): every minute
 
 
+def _quiet_errors(server) -> None:
+    """A client that went away (Ctrl-C in the middle of a sync) is not worth a traceback on the demo's console."""
+
+    def handle_error(request, client_address):
+        log.debug("request from %s failed", client_address, exc_info=True)
+
+    server.handle_error = handle_error
+
+
 def onec_emulator_start(size: str, port: int):
     from emulators.onec import OneCEmulator
 
-    return OneCEmulator(host=HOST, port=port, size=size, seed=1).start()
+    emulator = OneCEmulator(host=HOST, port=port, size=size, seed=1).start()
+    _quiet_errors(emulator.httpd)
+    return emulator
 
 
 def bitrix_emulator_start(port: int, rate: float):
     """The OAuth server and the portal, with our application's id/secret and the chosen rate (burst 50)."""
     from emulators.bitrix24 import Bitrix24Emulator
 
-    return Bitrix24Emulator(host=HOST, port=port, rate=rate, burst=DEFAULT_BURST,
-                            client_id=settings.BITRIX24_CLIENT_ID,
-                            client_secret=settings.BITRIX24_CLIENT_SECRET).start()
+    emulator = Bitrix24Emulator(host=HOST, port=port, rate=rate, burst=DEFAULT_BURST,
+                                client_id=settings.BITRIX24_CLIENT_ID,
+                                client_secret=settings.BITRIX24_CLIENT_SECRET).start()
+    _quiet_errors(emulator._httpd)  # noqa: SLF001 - the demo owns this emulator; it has no public server handle
+    return emulator
 
 
 class WebServer:
@@ -44,6 +57,7 @@ class WebServer:
 
         self.httpd = ThreadedWSGIServer((HOST, port), QuietHandler, allow_reuse_address=True)
         self.httpd.daemon_threads = True
+        _quiet_errors(self.httpd)
         self.httpd.set_app(StaticFilesHandler(get_wsgi_application()))
         self.thread = threading.Thread(target=self.httpd.serve_forever, name="demo-web", daemon=True)
 
