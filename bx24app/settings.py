@@ -119,6 +119,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
 if APP_ENV == "demo" and "REDIS_URL" not in env.ENVIRON:
     REDIS_URL = ""
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if APP_ENV == "test":
+    # cache.clear() in a test must never flush the Redis database that holds the broker and the rate limiter
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if APP_ENV == "demo" and DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # web threads, the worker thread and the schedule share one SQLite file: wait for locks, take them early
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -107,15 +107,9 @@ class OrderVersions:
         def synced(value: str) -> bool:
             return not (set(split_version(value)[1]) & failed)
 
-        limit = SourceVersion._meta.get_field("version").max_length
         for key, value in current.items():
-            if self.known.get(key) == value or not synced(value):
-                continue
-            if len(value) > limit:  # a document of many orders: not kept, its orders are re-read (no writes)
-                logger.info("portal %s: scan version of %s too long to keep (%d)", self.portal.member_id, key,
-                            len(value))
-                continue
-            self.store_.put(key, value)
+            if self.known.get(key) != value and synced(value):
+                self.store_.put(key, value)
         self.store_.flush()
         gone = [key for key, value in self.known.items() if key not in current and synced(value)]
         for part in chunked(gone, 1000):
