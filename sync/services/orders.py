@@ -378,7 +378,7 @@ def catch_up_since(ctx: SyncContext):
 def paid_notifications_catch_up(ctx: SyncContext) -> int:
     """Our deals in the PAID stage (updated within the order window, since the last run) never notified — a lost
     event or a failed notification — are notified now. Returns how many were sent."""
-    from bx24app.services.payment_notify import deal_payment_notify, deals_paid_unnotified
+    from bx24app.services.payment_notify import deals_paid_unnotified, deals_payment_notify
 
     paid_stage = (ctx.settings.stage_map or {}).get(PAID)
     if not paid_stage:
@@ -392,14 +392,12 @@ def paid_notifications_catch_up(ctx: SyncContext) -> int:
     except BitrixError as exc:
         logger.warning("portal %s: paid deals not listed: %s", ctx.portal.member_id, exc)
         return 0
-    sent = 0
-    for deal_id in deals_paid_unnotified(ctx.portal, ids):
-        try:
-            sent += bool(deal_payment_notify(ctx.portal, deal_id, source="sync", client=ctx.bitrix))
-        except BitrixError as exc:
-            logger.warning("portal %s: payment notification for deal %s failed: %s", ctx.portal.member_id,
-                           deal_id, exc)
-    return sent
+    try:  # one crm.item.list per 50 deals, not a crm.item.get each
+        return deals_payment_notify(ctx.portal, deals_paid_unnotified(ctx.portal, ids), source="sync",
+                                    client=ctx.bitrix)
+    except BitrixError as exc:
+        logger.warning("portal %s: payment notifications not sent: %s", ctx.portal.member_id, exc)
+        return 0
 
 
 def _all_lines(facts: OrderFacts):
