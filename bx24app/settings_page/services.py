@@ -11,6 +11,7 @@ from django.core.cache import cache
 from bx24app import portal_schema
 from bx24app.models import Portal, PortalSettings
 from bx24app.services import portal_settings_update
+from sync.mapping.users import match_onec_users
 from sync.models import SyncProblem, SyncRun
 from sync.services.runs import KINDS as SYNC_KINDS
 from sync.services.runs import sync_run_request
@@ -60,7 +61,7 @@ def stages_save(portal: Portal, category_id: int, choices: dict[str, str]) -> di
 def user_map_suggestion(portal: Portal, portal_settings: PortalSettings, onec_rows, portal_rows) -> dict:
     """The saved map, completed with automatic name/e-mail matches for 1С users not mapped yet."""
     saved = {str(k): v for k, v in (portal_settings.user_map or {}).items()}
-    auto = selectors.match_onec_users(onec_rows, portal_rows)
+    auto = match_onec_users(onec_rows, portal_rows)
     return {row["ref"]: saved.get(row["ref"], auto.get(row["ref"])) for row in onec_rows}
 
 

@@ -9,7 +9,9 @@ from bx24app.bitrix.client import BitrixClient
 from bx24app.bitrix.stats import RequestStats
 from bx24app.models import Portal, PortalSettings
 from sync.engine import BATCH_LIMIT, BatchExecutor, KindCounts, LinkStore, ProblemLog
+from sync.mapping.users import match_onec_users
 from sync.onec.client import ODataClient, OneCStats
+from sync.onec.users import read_users
 
 
 @dataclass
@@ -67,8 +69,29 @@ class SyncContext:
                 from None
 
     def assigned_for(self, onec_user_ref: str | None) -> int | None:
+        """The portal user responsible for a 1С manager: the administrator's mapping, else a match by e-mail
+        or ФИО (computed once per run), else the default responsible."""
         mapped = self.settings.user_map.get(onec_user_ref or "")
+        if not mapped and onec_user_ref:
+            mapped = self._automatic_user_map().get(onec_user_ref)
         return int(mapped) if mapped else self.settings.default_responsible_id
+
+    def _automatic_user_map(self) -> dict[str, int]:
+        if "user_map" not in self._cache:
+            onec_rows = [{"ref": u.ref, "name": u.name, "email": u.email}
+                         for u in read_users(self.onec) if not u.deletion_mark]
+            self._cache["user_map"] = match_onec_users(onec_rows, self._portal_users())
+        return self._cache["user_map"]
+
+    def _portal_users(self) -> list[dict]:
+        """Active portal users; user.get pages with start/next (its filter is FILTER, not the CRM one)."""
+        users, start = [], 0
+        while True:
+            answer = self.bitrix.call_raw("user.get", {"FILTER": {"ACTIVE": True}, "start": start})
+            users += answer.get("result") or []
+            if "next" not in answer:
+                return users
+            start = answer["next"]
 
     def stats_snapshot(self) -> dict:
         return {"rest_requests": self.bitrix_stats.requests, "rest_commands": self.bitrix_stats.commands,

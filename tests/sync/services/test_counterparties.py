@@ -202,3 +202,22 @@ def test_sync_command_prints_a_summary(portal, capsys):
     call_command("sync", portal.member_id, "--only", "counterparties")
     out = capsys.readouterr().out
     assert "Контрагенты" in out and "Запросов к Битрикс24" in out and "запросов к 1С" in out
+
+
+def test_responsible_is_matched_by_name_when_the_administrator_mapped_nobody(portal, crm, bitrix_emulator,
+                                                                             onec_emulator):
+    onec = requests.get(f"{onec_emulator.odata_url}Catalog_Пользователи?$format=json&$select=Ref_Key,Description",
+                        auth=("odata", "odata"), timeout=10).json()["value"]
+    manager = next(u for u in onec if len(u["Description"].split()) == 3)
+    last, first, middle = manager["Description"].split()
+    user = bitrix_emulator.add_user(portal.member_id, first, last_name=last, email="")
+    requests.post(f"{onec_emulator.base_url}/_emulator/counterparties", timeout=10, json={
+        "name": 'ООО "Ответственный"', "inn": "7707083893", "kind": "ЮрЛицо"}).raise_for_status()
+    created = requests.get(f"{onec_emulator.odata_url}Catalog_Контрагенты?$format=json&$select=Ref_Key"
+                           f"&$filter=Description eq 'ООО \"Ответственный\"'", auth=("odata", "odata"),
+                           timeout=10).json()["value"][0]["Ref_Key"]
+    requests.patch(f"{onec_emulator.base_url}/_emulator/counterparties/{created}", timeout=10,
+                   json={"ОсновнойМенеджерПокупателя_Key": manager["Ref_Key"]}).raise_for_status()
+    run_counterparties(portal)
+    company = by_origin(crm.state()["companies"])[created][0]
+    assert str(company["assignedById"]) == str(user["ID"] if isinstance(user, dict) else user)
