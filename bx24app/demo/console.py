@@ -66,7 +66,8 @@ def duration_text(seconds: float) -> str:
     return f"{minutes} мин {rest} с" if minutes else f"{rest} с"
 
 
-def run_summary(run, stage_counts: list[tuple[str, int]], bitrix_stats: dict, onec_requests: int) -> None:
+def run_summary(run, stage_counts: list[tuple[str, int]], bitrix_stats: dict, onec_requests: int,
+                log_path="") -> None:
     """The marker line "sync finished" (the demo test waits for it), counts per kind, requests, stages."""
     seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0
     say()
@@ -76,7 +77,7 @@ def run_summary(run, stage_counts: list[tuple[str, int]], bitrix_stats: dict, on
         parts = ", ".join(f"{label} {counts.get(key, 0)}" for key, label in COUNT_NAMES if counts.get(key))
         say(f"  {KIND_NAMES.get(kind, kind):<20} записей 1С {counts.get('onec_records', 0)}: {parts or 'нет'}")
     if run.error:
-        say(f"  Ошибка: {run.error}")
+        say(f"  Ошибка: {run.error}" + (f" (подробности — в журнале {log_path})" if log_path else ""))
     if any((c or {}).get("problems") for c in (run.counts or {}).values()):
         say("  Записи 1С с ошибками в данных (их видно на странице настроек, раздел «Синхронизация») пропущены, "
             "остальное синхронизировано.")

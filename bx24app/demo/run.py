@@ -79,7 +79,7 @@ def _run(args, services: DemoServices, log_path: Path) -> None:
     watch = PortalWatch(services.bitrix, portal.member_id)
     stage_map = PortalSettings.objects.get(portal=portal).stage_map
     console.run_summary(run, watch.stage_counts(stage_map), services.bitrix.stats.snapshot(),
-                        services.onec.stats.snapshot().get("requests", 0))
+                        services.onec.stats.snapshot().get("requests", 0), log_path)
     console.where_to_look(settings.APP_BASE_URL, services.bitrix.base_url, services.onec, portal.member_id)
     if args.no_wait:
         return

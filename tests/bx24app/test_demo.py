@@ -104,6 +104,7 @@ def demo_database():
 def test_demo_reaches_sync_finished_serves_the_pages_and_stops_cleanly(demo):
     demo.wait_for("Демо работает", START_TIMEOUT)
     assert "Redis не используется" in demo.output
+    assert "  Ошибка:" not in demo.output, demo.output
     assert "sync finished" in demo.output
     app = f"http://127.0.0.1:{demo.ports['app']}"
     crm = f"http://127.0.0.1:{demo.ports['b24']}"
