@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import json
 import math
@@ -65,6 +66,8 @@ def parse_args(argv=None):
     parser.add_argument("--tracemalloc", action="store_true", help="also measure Python allocation peaks per phase")
     parser.add_argument("--profile", action="store_true",
                         help="cProfile the initial and the one-change sync, print the top functions")
+    parser.add_argument("--memory-only", action="store_true",
+                        help="memory of the 1С side only: every kind read and mapped as the sync does, no Bitrix24")
     parser.add_argument("--results", default="", help="write this size's figures into FILE (e.g. bench/RESULTS.md)")
     return parser.parse_args(argv)
 
@@ -425,9 +428,67 @@ def write_results(path: Path, size: str, block: str) -> None:
     path.write_text(text)
 
 
+# ---------------------------------------------------------------------------------------------- memory only
+def memory_only(size: str) -> str:
+    """Read and map every record the way an initial sync does (scan, then read() in the services' chunks), with no
+    portal: the 1С side is where the records live in memory; the Bitrix24 side sends 50-command batches as it goes.
+    Run once per size in a fresh process (ru_maxrss is the process's lifetime peak)."""
+    from sync.engine import chunked
+    from sync.mapping.counterparties import counterparty_to_bundle
+    from sync.mapping.products import CatalogSetup, product_to_payload
+    from sync.onec.client import ODataClient, OneCStats
+    from sync.onec.counterparties import CounterpartyReader
+    from sync.onec.orders import OrderReader
+    from sync.onec.products import ProductReader
+
+    tracemalloc.start()
+    onec = Emulator(["emulators.onec", "--size", size, "--seed", "1"], "/_emulator/cases")
+    rows = ["| kind | 1С records read | 1С requests | s | py peak MB above start (tracemalloc) | peak RSS MB so far |",
+            "|---|---:|---:|---:|---:|---:|"]
+    try:
+        client = ODataClient(f"{onec.base_url}/ut103/odata/standard.odata/", "odata", "odata", stats=OneCStats())
+        setup = CatalogSetup(iblock_id=1, base_price_type_id=1)
+        plans = [  # readers are made per kind and dropped after it, so no kind's data outlives it
+            ("counterparties", lambda: CounterpartyReader(client), 250, lambda r: counterparty_to_bundle(r)),
+            ("products", lambda: ProductReader(client), 250, lambda r: product_to_payload(r, setup)),
+            ("orders", lambda: OrderReader(client), 200, lambda r: r),
+        ]
+        for kind, make_reader, chunk, mapping in plans:
+            gc.collect()
+            tracemalloc.reset_peak()
+            start_mb = tracemalloc.get_traced_memory()[0] / 1024 / 1024
+            before, started = client.stats.requests, time.monotonic()
+            reader = make_reader()
+            refs = reader.scan({}).changed_refs
+            done = 0
+            for part in chunked(list(refs), chunk):
+                done += len([mapping(record) for record in reader.read(part)])
+            after = client.stats.requests
+            peak = tracemalloc.get_traced_memory()[1] / 1024 / 1024 - start_mb
+            rows.append(f"| {kind} | {done} | {after - before} | {time.monotonic() - started:.1f} | {peak:.0f} | "
+                        f"{rss_mb():.0f} |")
+            reader = refs = None
+    finally:
+        onec.stop()
+    return "\n".join(rows)
+
+
 # ---------------------------------------------------------------------------------------------- main
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.memory_only:
+        os.environ.setdefault("APP_ENV", "test")
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bx24app.settings")
+        import django
+
+        django.setup()
+        block = (f"### Memory, 1С side only, `--size {args.size} --memory-only` — "
+                 f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\nMachine: {machine()}.\n\n"
+                 + memory_only(args.size))
+        print(block, flush=True)
+        if args.results:
+            write_results(Path(args.results), f"memory-{args.size}", block)
+        return 0
     os.environ["BITRIX24_RATE_LIMIT"] = str(args.rate)  # our limiter: the same rate as the portal
     os.environ["BITRIX24_ALLOW_HTTP"] = "1"
     django_setup()
