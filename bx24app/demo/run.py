@@ -3,6 +3,7 @@ then the schedule and live events until Ctrl-C."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import time
 from pathlib import Path
@@ -23,6 +24,8 @@ from .watch import PortalWatch
 
 log = logging.getLogger(__name__)
 WATCH_SECONDS = 2.0
+FIRST_SYNC_HINT = {"medium": "; первая синхронизация набора medium при 10/с — около 2–3 минут",
+                   "large": "; первая синхронизация набора large — десятки минут"}
 MAX_LINES_PER_LOOK = 10
 
 
@@ -35,7 +38,9 @@ def demo_run(args) -> int:
         console.say()
         console.say("Остановка (Ctrl-C)…")
     except (demo_portal.DemoSetupError, OSError) as exc:
-        console.say(f"Демо не запустилось: {exc}. Подробности: {log_path}")
+        hint = (" — порт занят (другое демо еще работает?); выберите другие: --port, --b24-port, --onec-port"
+                if getattr(exc, "errno", None) == errno.EADDRINUSE else "")
+        console.say(f"Демо не запустилось: {exc}{hint}. Подробности: {log_path}")
         return 1
     finally:
         services.stop()
@@ -56,7 +61,7 @@ def _run(args, services: DemoServices, log_path: Path) -> None:
     console.step(f"Эмулятор 1С:УТ 10.3 (набор {args.size}, создан за {services.onec_seconds:.1f} с): "
                  f"{services.onec.odata_url}")
     console.step(f"Эмулятор Битрикс24: {services.bitrix.base_url} — лимит {args.rate:g} запросов/с, burst 50 "
-                 "(у настоящего портала 2/с; первая синхронизация набора medium займет несколько минут)")
+                 f"(у настоящего портала 2/с){FIRST_SYNC_HINT.get(args.size, '')}")
     demo_portal.earlier_demo_portals_retire(services.bitrix.base_url)
 
     services.start_app()
