@@ -47,7 +47,7 @@ def onec_configure(portal: Portal, onec, manager: dict) -> None:
 
 def earlier_demo_portals_retire(bitrix_base_url: str) -> int:
     """Portals of earlier demo runs live in an emulator that is gone: stop scheduling them."""
-    stale = Portal.objects.filter(client_endpoint__startswith=bitrix_base_url).exclude(
+    stale = Portal.objects.filter(client_endpoint__startswith=bitrix_base_url.rstrip("/") + "/").exclude(
         status=Portal.Status.UNINSTALLED)
     return stale.update(status=Portal.Status.UNINSTALLED,
                         status_reason="Демо-портал предыдущего запуска: его эмулятор остановлен.")
