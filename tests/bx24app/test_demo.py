@@ -130,13 +130,24 @@ def test_demo_reaches_sync_finished_serves_the_pages_and_stops_cleanly(demo):
         assert count and int(count.group(1)) > 0, f"no deals in «{stage}»: {summary}"
         assert stage in deals.text
 
+    # An edit in 1С shows up on the next scheduled sync: a counterparty that shares its ИНН with another one (the
+    # second sync of such a record reads the ИНН back from the links stored in the demo's SQLite database).
+    onec = f"http://127.0.0.1:{demo.ports['onec']}/_emulator"
+    twin = next(r for r in requests.get(f"{onec}/bad-records", timeout=10).json() if r["defect"] == "duplicate_inn")
+    edited = requests.patch(f"{onec}/counterparties/{twin['ref']}", json={"Комментарий": "изменено в демо"}, timeout=10)
+    assert edited.status_code == 200, edited.text
+
     paid = subprocess.run([sys.executable, "-m", "bx24app.demo", "pay", "--onec-port", str(demo.ports["onec"])],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert paid.returncode == 0, paid.stdout + paid.stderr
     order_number = re.search(r"по заказу (\S+)", paid.stdout).group(1)
-    demo.wait_for("→ «Счет оплачен»", 75)  # the next scheduled sync moves the deal
+    demo.wait_for("Синхронизация (schedule)", 60)
+    scheduled = re.search(r"Синхронизация \(schedule\).*", demo.output.split("Демо работает", 1)[1]).group(0)
+    assert "Ошибка" not in scheduled, scheduled
+    demo.wait_for("→ «Счет оплачен»", 75)  # the scheduled sync moved the deal
+    live = demo.output.split("Демо работает", 1)[1]
     demo.wait_for("Уведомление: уведомление для Олег Продажин", 30)
-    assert order_number in demo.output.split("Демо работает", 1)[1]
+    assert order_number in live
 
     assert demo.stop() == 0
     assert "Демо остановлено." in demo.output
