@@ -152,7 +152,7 @@ def _logging_to_file(path: str) -> Path:
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    handler = logging.FileHandler(log_path, encoding="utf-8")
+    handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")  # one run, one log (like its database)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.INFO)
