@@ -18,8 +18,8 @@ wall time, peak memory, and the floor: ``ceil(commands / 50)`` requests, which a
 whole sync, per kind only the request floor). Memory is ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` — the peak
 resident set of this process (Django, our sync, no emulator) since it started, i.e. after a phase it is the peak
 up to the end of that phase; ``--tracemalloc`` adds the peak of Python allocations per phase (slower).
-``--profile`` prints the cProfile top functions of the initial and one-change syncs (it slows the initial sync:
-its wall time is then not comparable with the floor). ``--results FILE`` replaces this size's block
+``--profile`` prints the cProfile top functions of the one-change sync (the initial sync is not profiled: cProfile
+would slow it and spoil the comparison with the floor). ``--results FILE`` replaces this size's block
 in bench/RESULTS.md. The benchmark uses a PostgreSQL database of its own (``bx24app_bench``, created and dropped)
 and the Redis of the environment.
 """
@@ -65,7 +65,7 @@ def parse_args(argv=None):
     parser.add_argument("--skip-resync", action="store_true", help="initial sync only")
     parser.add_argument("--tracemalloc", action="store_true", help="also measure Python allocation peaks per phase")
     parser.add_argument("--profile", action="store_true",
-                        help="cProfile the initial and the one-change sync, print the top functions")
+                        help="cProfile the one-change sync, print the top functions")
     parser.add_argument("--memory-only", action="store_true",
                         help="memory of the 1С side only: every kind read and mapped as the sync does, no Bitrix24")
     parser.add_argument("--results", default="", help="write this size's figures into FILE (e.g. bench/RESULTS.md)")
@@ -508,7 +508,7 @@ def main(argv=None) -> int:
     try:
         portal = provision(b24, onec, args.rate)
         print(f"portal {portal.member_id}: initial sync…", flush=True)
-        initial = run_phase(portal, b24, use_tracemalloc=args.tracemalloc, profile=args.profile)
+        initial = run_phase(portal, b24, use_tracemalloc=args.tracemalloc)
         sections.append(table("Initial sync", initial, args.rate, args.burst))
         print(sections[-1], flush=True)
         unchanged = changed = None
