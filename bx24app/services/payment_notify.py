@@ -143,7 +143,7 @@ def payment_message(portal: Portal, deal: dict, client_name: str, amount: str, c
     if client_name:
         lines.append(_("Клиент: {name}.").format(name=client_name))
     if amount:
-        lines.append(_("Сумма оплаты: {amount}.").format(amount=amount))
+        lines.append(_("Сумма оплаты: {amount}").format(amount=amount))
     if custom:
         lines.append(custom)
     return "\n".join(lines)

@@ -53,7 +53,9 @@ class CounterpartyPlanner:
 
     def plan(self, records) -> None:
         users = self._onec_user_refs()
-        bundles = [counterparty_to_bundle(cp, assigned_by_id=self.ctx.assigned_for(cp.main_manager_ref),
+        for kind in ("company", "contact"):  # links first: the responsible is looked up for new records only
+            self.links.load(kind, [cp.ref for cp in records])
+        bundles = [counterparty_to_bundle(cp, assigned_by_id=self._responsible_if_new(cp),
                                           manager_known=cp.main_manager_ref in users) for cp in records]
         bundles = self._flag_duplicate_inns(bundles)
         self._load_links(bundles)
@@ -61,6 +63,13 @@ class CounterpartyPlanner:
         existing_fm = self._read_multifields(bundles)
         for bundle in bundles:
             self._submit(bundle, existing_fm)
+
+    def _responsible_if_new(self, cp) -> int | None:
+        """assignedById is set only when the record is created (then it is the manager's): no user lookups
+        for records that already exist in the CRM."""
+        if self.links.get("company", cp.ref) or self.links.get("contact", cp.ref):
+            return None
+        return self.ctx.assigned_for(cp.main_manager_ref)
 
     def _onec_user_refs(self) -> set[str]:
         """1С users, read once per run (one request), to tell a dangling main-manager reference."""
@@ -75,8 +84,8 @@ class CounterpartyPlanner:
             if bundle.match_inn:
                 by_inn.setdefault(bundle.match_inn, set()).add(bundle.onec_ref)
         synced = EntityLink.objects.filter(portal=self.ctx.portal, kind="company", state__inn__in=list(by_inn))
-        for inn, ref in synced.values_list("state__inn", "onec_ref"):
-            by_inn[inn].add(ref)
+        for state, ref in synced.values_list("state", "onec_ref"):  # whole JSON: SQLite would cast a key to int
+            by_inn.setdefault(str((state or {}).get("inn", "")), set()).add(ref)
         return [self._with_duplicate_problem(b, len(by_inn.get(b.match_inn, ())) - 1) for b in bundles]
 
     @staticmethod

@@ -168,7 +168,8 @@ class OrderPlanner:
         return DealResolved(company_id=int(company) if company else None,
                             contact_id=int(contact) if contact else None, product_ids=product_ids,
                             field_map=self.settings.field_map or {}, category_id=self.category_id,
-                            assigned_by_id=self.ctx.assigned_for(facts.responsible_ref))
+                            assigned_by_id=None if self.links.get(LINK, facts.ref)  # create-only field
+                            else self.ctx.assigned_for(facts.responsible_ref))
 
     # ------------------------------------------------------------------ current state, recovery
     def _read_deals(self, payloads: list[DealPayload]) -> tuple[dict[int, dict], set[str]]:
