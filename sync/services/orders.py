@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from bx24app.bitrix.errors import BitrixError
@@ -364,15 +365,25 @@ class OrderPlanner:
         self.paid_at_import.clear()
 
 
+CATCH_UP_MARGIN = timedelta(minutes=15)
+
+
+def _daily_sweep_key(ctx: SyncContext) -> str:
+    return f"sync:paid-catch-up-day:{ctx.portal.pk}"
+
+
 def catch_up_since(ctx: SyncContext):
     """From when to look for un-notified paid deals: the order window on the first run, then the start of the
-    last finished orders run minus a day (a move into PAID updates the deal, so older ones were seen already;
-    the day covers clock skew and notifications that failed and are retried)."""
+    last finished orders run minus a margin (a move into PAID updates the deal, so older ones were seen already;
+    the margin covers clock skew between us and the portal). Once a day the look-back is a whole day, so a
+    notification that failed (its deal was not updated since) is retried too."""
     window_start = timezone.now() - timedelta(days=int(ctx.settings.order_window_days or 90))
     finished = SyncRun.objects.filter(portal=ctx.portal, status__in=(SyncRun.Status.SUCCESS, SyncRun.Status.PARTIAL))
     for run in finished.order_by("-started_at")[:20]:
         if "orders" in (run.kinds or []):
-            return max(window_start, run.started_at - timedelta(days=1))
+            margin = CATCH_UP_MARGIN if cache.get(_daily_sweep_key(ctx)) else timedelta(days=1)
+            cache.set(_daily_sweep_key(ctx), True, 24 * 3600)
+            return max(window_start, run.started_at - margin)
     return window_start
 
 
@@ -384,7 +395,7 @@ def paid_notifications_catch_up(ctx: SyncContext) -> int:
     paid_stage = (ctx.settings.stage_map or {}).get(PAID)
     if not paid_stage:
         return 0
-    since = catch_up_since(ctx).date().isoformat()
+    since = timezone.localtime(catch_up_since(ctx)).isoformat(timespec="seconds")
     params = {"entityTypeId": DEAL_TYPE_ID, "select": ["id"],
               "filter": {"stageId": paid_stage, "originatorId": ORIGINATOR_ID, ">=updatedTime": since}}
     try:
