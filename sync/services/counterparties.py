@@ -15,7 +15,7 @@ from .context import SyncContext
 from .multifields import multifield_changes
 
 KIND = "counterparty"
-CHUNK = 250
+CHUNK = 1000  # records planned together: their look-ups share batches (fewer partly filled requests)
 ENTITY_TYPES = {"company": 4, "contact": 3}
 REMOVED = Problem("removed_in_1c", "Контрагент удален из 1С; запись в CRM оставлена.")
 

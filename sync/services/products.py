@@ -22,7 +22,7 @@ from .context import SyncContext
 logger = logging.getLogger(__name__)
 KIND = "product"
 PRICE_KIND = "price"
-CHUNK = 250
+CHUNK = 1000  # records planned together: their look-ups share batches (fewer partly filled requests)
 REMOVED = Problem("removed_in_1c", "Номенклатура удалена из 1С: товар в каталоге Битрикс24 деактивирован.")
 # Services have their own method family (catalog.product.service.*); products use catalog.product.*.
 METHODS = {False: ("catalog.product.add", "catalog.product.update", "element"),
