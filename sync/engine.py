@@ -248,6 +248,25 @@ class KindCounts:
     def as_dict(self) -> dict:
         return dict(self.__dict__)
 
+    def count_record(self, problems: list, *, ok: bool, skipped=False, created=False, wrote=False) -> None:
+        """One record's outcome: failed, skipped, created, updated (something written) or unchanged."""
+        self.problems += len(problems)
+        if not ok:
+            self.failed += 1
+        elif skipped:
+            self.skipped += 1
+        elif created:
+            self.created += 1
+        elif wrote:
+            self.updated += 1
+        else:
+            self.unchanged += 1
+
+
+def rejected_by_bitrix(errors: list[str]) -> list[Problem]:
+    """Per-command errors of a record's batch, as problems the administrator sees."""
+    return [Problem("bitrix_error", f"Битрикс24 отклонил запись: {error}") for error in errors]
+
 
 class VersionStore:
     """Last synced 1С versions of one entity set; a version is stored only once its record fully synced."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, replace
 
-from sync.engine import Command, CommandGroup, ResultRef, VersionStore, chunked, read_changed
+from sync.engine import Command, CommandGroup, ResultRef, VersionStore, chunked, read_changed, rejected_by_bitrix
 from sync.mapping.counterparties import counterparty_to_bundle
 from sync.mapping.payloads import ORIGINATOR_ID, ClientBundle, CrmItemPayload, Problem, content_hash
 from sync.models import EntityLink
@@ -245,24 +245,13 @@ class CounterpartyPlanner:
     # ------------------------------------------------------------------ outcome
     def _finish(self, bundle: ClientBundle, ok: bool, errors: list[str], *, skipped=False, wrote=False,
                 created=False) -> None:
-        problems = list(bundle.problems) + [Problem("bitrix_error", f"Битрикс24 отклонил запись: {e}") for e in errors]
+        problems = [*bundle.problems, *rejected_by_bitrix(errors)]
         self.ctx.problems.report(KIND, bundle.onec_ref, bundle.label, problems)
         for person in bundle.contact_persons:
             self.ctx.problems.report("contact_person", person.onec_ref, person.label, person.problems)
-        self.counts.problems += len(problems)
-        if not ok:
-            self.counts.failed += 1
-            return
-        self.versions.put(bundle.onec_ref, self.current_versions[bundle.onec_ref])
-        if skipped:
-            self.counts.skipped += 1
-        elif created:
-            self.counts.created += 1
-        elif not wrote:
-            self.counts.unchanged += 1
-        else:
-            self.counts.updated += 1
-
+        self.counts.count_record(problems, ok=ok, skipped=skipped, created=created, wrote=wrote)
+        if ok:
+            self.versions.put(bundle.onec_ref, self.current_versions[bundle.onec_ref])
 
 def _items(bundles: list[ClientBundle]):
     for bundle in bundles:

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from bx24app.bitrix.errors import BitrixError
 from bx24app.portal_schema import stage_entity_id
-from sync.engine import Command, CommandGroup, ResultRef, VersionStore, chunked
+from sync.engine import Command, CommandGroup, ResultRef, VersionStore, chunked, rejected_by_bitrix
 from sync.mapping.deal_stage import PAID, next_stage
 from sync.mapping.deals import DEAL_TYPE_ID, DealPayload, DealResolved, order_to_deal
 from sync.mapping.payloads import ORIGINATOR_ID, Problem
@@ -314,12 +314,10 @@ class OrderPlanner:
     # ------------------------------------------------------------------ outcome
     def _finish(self, payload: DealPayload, ok: bool, errors: list[str], *, skipped=False, wrote=False,
                 created=False, extra=()) -> None:
-        problems = [*payload.problems, *extra, *(Problem("bitrix_error", f"Битрикс24 отклонил запись: {e}")
-                                                  for e in errors)]
+        problems = [*payload.problems, *extra, *rejected_by_bitrix(errors)]
         self.ctx.problems.report(KIND, payload.onec_ref, payload.label, problems)
-        self.counts.problems += len(problems)
+        self.counts.count_record(problems, ok=ok, skipped=skipped, created=created, wrote=wrote)
         if not ok:
-            self.counts.failed += 1
             self.failed.add(payload.onec_ref)
             return
         link = self.links.get(LINK, payload.onec_ref)
@@ -327,14 +325,6 @@ class OrderPlanner:
         if link and payload.fields is not None and (link.state or {}).get("waiting", []) != waiting:
             self.links.put(LINK, payload.onec_ref, link.bitrix_id, link.content_hash,
                            {**(link.state or {}), "waiting": waiting})
-        if skipped:
-            self.counts.skipped += 1
-        elif created:
-            self.counts.created += 1
-        elif wrote:
-            self.counts.updated += 1
-        else:
-            self.counts.unchanged += 1
 
     # ------------------------------------------------------------------ «клиент оплатил»
     def notify_paid(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from sync.engine import Command, CommandGroup, ResultRef, VersionStore, chunked
+from sync.engine import Command, CommandGroup, ResultRef, VersionStore, chunked, rejected_by_bitrix
 from sync.mapping.payloads import Problem
 from sync.mapping.products import CatalogSetup, ProductPayload, okei_key, product_to_payload, vat_key
 from sync.onec.products import PRODUCTS, ProductReader
@@ -171,8 +171,7 @@ class ProductPlanner:
         if payload.onec_ref in self.unverified:  # retried next run: no version is stored
             problems = [*payload.problems, Problem("lookup_failed", self.unverified[payload.onec_ref] + ".")]
             self.ctx.problems.report(KIND, payload.onec_ref, payload.label, problems)
-            self.counts.problems += len(problems)
-            self.counts.failed += 1
+            self.counts.count_record(problems, ok=False)
             return
         group = CommandGroup(KIND, payload.onec_ref, payload.label)
         product_id = self._product_command(group, payload, link)
@@ -268,14 +267,11 @@ class ProductPlanner:
                                                                           "fields": {"active": "N"}})])
 
             def on_done(ok: bool, errors: list[str], ref=ref, label=label) -> None:
-                problems = [REMOVED] + [Problem("bitrix_error", f"Битрикс24 отклонил запись: {e}") for e in errors]
+                problems = [REMOVED, *rejected_by_bitrix(errors)]
                 self.ctx.problems.report(KIND, ref, label, problems)
-                self.counts.problems += len(problems)
+                self.counts.count_record(problems, ok=ok, wrote=True)
                 if ok:
                     self.versions.forget(ref)
-                    self.counts.updated += 1
-                else:
-                    self.counts.failed += 1
 
             group.on_done = on_done
             self.executor.submit(group)
@@ -283,19 +279,8 @@ class ProductPlanner:
     # ------------------------------------------------------------------ outcome
     def _finish(self, payload: ProductPayload, ok: bool, errors: list[str], *, skipped=False, wrote=False,
                 created=False) -> None:
-        problems = list(payload.problems) + [Problem("bitrix_error", f"Битрикс24 отклонил запись: {e}")
-                                             for e in errors]
+        problems = [*payload.problems, *rejected_by_bitrix(errors)]
         self.ctx.problems.report(KIND, payload.onec_ref, payload.label, problems)
-        self.counts.problems += len(problems)
-        if not ok:
-            self.counts.failed += 1
-            return
-        self.versions.put(payload.onec_ref, self.current_versions[payload.onec_ref])
-        if skipped:
-            self.counts.skipped += 1
-        elif created:
-            self.counts.created += 1
-        elif not wrote:
-            self.counts.unchanged += 1
-        else:
-            self.counts.updated += 1
+        self.counts.count_record(problems, ok=ok, skipped=skipped, created=created, wrote=wrote)
+        if ok:
+            self.versions.put(payload.onec_ref, self.current_versions[payload.onec_ref])
