@@ -24,7 +24,8 @@ def test_sync_survives_portal_and_1c_faults(make_portal, b24, onec, baseline, af
         # and on crm.item.add inside batches (those records fail and are retried by the next run)
         b24.set_faults(fault_rate=0.02, fault_after_write=after_write, expire_tokens_every=30, burst_503=2)
         if attempt == 0:
-            for method, seconds in (("crm.requisite.preset.list", 4), ("crm.item.add", 1.5)):
+            # the preset list is read when the first requisite is created, after the 1С scan: longer on medium
+            for method, seconds in (("crm.requisite.preset.list", 4 if SIZE == "small" else 25), ("crm.item.add", 1.5)):
                 b24.set_faults(method_429={"method": method, "seconds": seconds})
 
     # small: batches of 10 (five times the requests of a normal run, so every fault is met several times);
