@@ -169,6 +169,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# The scheduled sync's safety net for lost ONCRMDEALUPDATE events (paid deals never notified): how often it looks.
+SYNC_PAID_CATCH_UP_SECONDS = env.int("SYNC_PAID_CATCH_UP_SECONDS", default=600)
 CELERY_BEAT_SCHEDULE = {
     "sync-due-portals": {"task": "sync.tasks.sync_due_portals", "schedule": 60.0},
 }

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -25,7 +26,7 @@ from sync.engine import Command, CommandGroup, ResultRef, VersionStore, chunked,
 from sync.mapping.deal_stage import PAID, next_stage
 from sync.mapping.deals import DEAL_TYPE_ID, DealPayload, DealResolved, order_to_deal
 from sync.mapping.payloads import ORIGINATOR_ID, Problem
-from sync.models import EntityLink, SourceVersion, SyncRun
+from sync.models import EntityLink, SourceVersion
 from sync.onec.orders import ORDERS, OrderReader, split_version
 from sync.onec.records import OrderFacts
 
@@ -358,23 +359,26 @@ class OrderPlanner:
 CATCH_UP_MARGIN = timedelta(minutes=15)
 
 
-def _daily_sweep_key(ctx: SyncContext) -> str:
-    return f"sync:paid-catch-up-day:{ctx.portal.pk}"
-
-
 def catch_up_since(ctx: SyncContext):
-    """From when to look for un-notified paid deals: the order window on the first run, then the start of the
-    last finished orders run minus a margin (a move into PAID updates the deal, so older ones were seen already;
-    the margin covers clock skew between us and the portal). Once a day the look-back is a whole day, so a
-    notification that failed (its deal was not updated since) is retried too."""
-    window_start = timezone.now() - timedelta(days=int(ctx.settings.order_window_days or 90))
-    finished = SyncRun.objects.filter(portal=ctx.portal, status__in=(SyncRun.Status.SUCCESS, SyncRun.Status.PARTIAL))
-    for run in finished.order_by("-started_at")[:20]:
-        if "orders" in (run.kinds or []):
-            margin = CATCH_UP_MARGIN if cache.get(_daily_sweep_key(ctx)) else timedelta(days=1)
-            cache.set(_daily_sweep_key(ctx), True, 24 * 3600)
-            return max(window_start, run.started_at - margin)
-    return window_start
+    """From when to look for un-notified paid deals, or None when the catch-up is not due yet.
+
+    It runs at most every SYNC_PAID_CATCH_UP_SECONDS (events normally notify at once; this is the safety net for
+    lost ones) and looks back to its previous run minus a margin for clock skew (a move into PAID updates the
+    deal); the first time, and once a day, it looks back over the whole order window / a whole day, so a
+    notification that failed earlier is retried too.
+    """
+    now = timezone.now()
+    last_key, day_key = f"sync:paid-catch-up:{ctx.portal.pk}", f"sync:paid-catch-up-day:{ctx.portal.pk}"
+    last = cache.get(last_key)
+    if last and (now - last).total_seconds() < settings.SYNC_PAID_CATCH_UP_SECONDS:
+        return None
+    cache.set(last_key, now, 7 * 24 * 3600)
+    window_start = now - timedelta(days=int(ctx.settings.order_window_days or 90))
+    if last is None:
+        return window_start
+    margin = CATCH_UP_MARGIN if cache.get(day_key) else timedelta(days=1)
+    cache.set(day_key, True, 24 * 3600)
+    return max(window_start, last - margin)
 
 
 def paid_notifications_catch_up(ctx: SyncContext) -> int:
@@ -385,7 +389,10 @@ def paid_notifications_catch_up(ctx: SyncContext) -> int:
     paid_stage = (ctx.settings.stage_map or {}).get(PAID)
     if not paid_stage:
         return 0
-    since = timezone.localtime(catch_up_since(ctx)).isoformat(timespec="seconds")
+    since = catch_up_since(ctx)
+    if since is None:
+        return 0
+    since = timezone.localtime(since).isoformat(timespec="seconds")
     params = {"entityTypeId": DEAL_TYPE_ID, "select": ["id"],
               "filter": {"stageId": paid_stage, "originatorId": ORIGINATOR_ID, ">=updatedTime": since}}
     try:

@@ -516,8 +516,10 @@ def test_crash_safety_no_duplicates_by_origin_id(synced, onec_emulator, bitrix_e
     assert writes(before, emulator_stats(bitrix_emulator)) == 0
 
 
-def test_lost_event_paid_deal_is_notified_once(synced, onec_emulator, bitrix_emulator):
-    """A manager moved a deal of ours into PAID and the event never arrived: the next sync notifies, once."""
+def test_lost_event_paid_deal_is_notified_once(synced, onec_emulator, bitrix_emulator, settings):
+    """A manager moved a deal of ours into PAID and the event never arrived: the next sync notifies, once
+    (the catch-up looks at most every SYNC_PAID_CATCH_UP_SECONDS; here: on every run)."""
+    settings.SYNC_PAID_CATCH_UP_SECONDS = 0
     portal = synced
     deal = deal_by_origin(portal, case(onec_emulator, "order_invoiced"))
     manager_moves(bitrix_emulator, portal, deal["id"], portal.settings.stage_map["PAID"])
@@ -526,6 +528,15 @@ def test_lost_event_paid_deal_is_notified_once(synced, onec_emulator, bitrix_emu
     assert PaymentNotification.objects.filter(portal=portal, deal_id=deal["id"]).count() == 1
     sync_orders(portal)
     assert PaymentNotification.objects.filter(portal=portal, deal_id=deal["id"]).count() == 1
+
+
+def test_paid_deal_catch_up_runs_at_most_every_ten_minutes(synced, bitrix_emulator, settings):
+    settings.SYNC_PAID_CATCH_UP_SECONDS = 600
+    portal = synced
+    sync_orders(portal)  # looks (or has just looked) …
+    before = emulator_stats(bitrix_emulator)
+    second = sync_orders(portal)  # … and is not due again
+    assert second.rest_requests == 0 and writes(before, emulator_stats(bitrix_emulator)) == 0
 
 
 @pytest.fixture
