@@ -157,6 +157,8 @@ BITRIX24_ALLOW_HTTP = env.bool("BITRIX24_ALLOW_HTTP", default=False)
 BITRIX24_USER_AGENT = "bx24-onec-ut103/1.0"
 BITRIX24_RATE_LIMIT = env.float("BITRIX24_RATE_LIMIT", default=0.0)  # 0 = by tariff (2/s or 5/s)
 BITRIX24_HTTP_TIMEOUT = env.float("BITRIX24_HTTP_TIMEOUT", default=30.0)
+BITRIX24_MAX_METHOD_PAUSE = env.float("BITRIX24_MAX_METHOD_PAUSE", default=60.0)  # longest wait on a 429'd method
+FRAME_TOKEN_TTL = env.int("FRAME_TOKEN_TTL", default=3600)  # settings-page frame token lifetime, s
 ONEC_HTTP_TIMEOUT = env.float("ONEC_HTTP_TIMEOUT", default=60.0)
 
 # --- Celery ----------------------------------------------------------------------------------------------
