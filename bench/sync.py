@@ -496,7 +496,7 @@ def main(argv=None) -> int:
 
     if args.tracemalloc:
         tracemalloc.start()
-    b24 = Emulator(["bench.b24_emulator", "--rate", str(args.rate), "--burst", str(args.burst),
+    b24 = Emulator(["emulators.bitrix24", "--rate", str(args.rate), "--burst", str(args.burst),
                     "--client-id", settings.BITRIX24_CLIENT_ID, "--client-secret", settings.BITRIX24_CLIENT_SECRET],
                    "/_emulator/portals")
     settings.BITRIX24_OAUTH_SERVERS = [b24.base_url]

@@ -86,7 +86,7 @@ class BatchExecutor:
             if group.on_done:
                 group.on_done(True, [])
             return
-        if len(group.commands) > self.batch_size:
+        if len(group.commands) > BATCH_LIMIT:
             raise ValueError(f"A group of {len(group.commands)} commands cannot fit one batch ({group.label}).")
         self._pending.append(group)
         self._pending_commands += len(group.commands)
@@ -99,8 +99,8 @@ class BatchExecutor:
             self._run_one_batch()
 
     def _take_batch(self) -> list[CommandGroup]:
-        taken, size = [], 0
-        while self._pending and size + len(self._pending[0].commands) <= self.batch_size:
+        taken, size = [], 0  # a group is never split (its commands chain): it may exceed a small batch_size alone
+        while self._pending and (not taken or size + len(self._pending[0].commands) <= self.batch_size):
             group = self._pending.pop(0)
             taken.append(group)
             size += len(group.commands)

@@ -41,3 +41,9 @@ def portal_sync_lock(portal):
     finally:
         if acquired:
             lock.release()
+
+
+def portal_sync_busy(portal) -> bool:
+    """True while some process runs this portal's sync (its lock is held); a killed worker's lock is gone."""
+    with portal_sync_lock(portal) as acquired:
+        return not acquired

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from bx24app import portal_schema
 from bx24app.models import Portal, PortalSettings
 from bx24app.services import portal_settings_update
+from sync.locks import portal_sync_busy
 from sync.mapping.users import match_onec_users
 from sync.models import SyncProblem, SyncRun
 from sync.services.runs import KINDS as SYNC_KINDS
@@ -90,7 +91,8 @@ def sync_kind_for_problem(kind: str) -> list[str] | None:
 
 
 def sync_running(portal: Portal) -> bool:
-    return SyncRun.objects.filter(portal=portal, status=SyncRun.Status.RUNNING).exists()
+    """A run counts as running only while its process holds the portal lock (a killed worker's row does not)."""
+    return SyncRun.objects.filter(portal=portal, status=SyncRun.Status.RUNNING).exists() and portal_sync_busy(portal)
 
 
 def problem_retry(portal: Portal, problem_id: int) -> SyncProblem:

@@ -7,7 +7,6 @@ Size: ``RELIABILITY_SIZE=small`` (default, what ``make test`` runs) or ``medium`
 import pytest
 import requests
 
-from bench.shims import service_methods
 from bx24app.services.install import portal_setup
 from emulators.bitrix24 import Bitrix24Emulator
 from emulators.onec import OneCEmulator
@@ -26,8 +25,7 @@ def b24(django_settings_for_emulators):
     client_id, client_secret = django_settings_for_emulators
     emulator = Bitrix24Emulator(port=0, rate=FAST_RATE, burst=1000, client_id=client_id,
                                 client_secret=client_secret).start()
-    with service_methods():
-        yield emulator
+    yield emulator
     emulator.stop()
 
 

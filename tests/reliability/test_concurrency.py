@@ -41,10 +41,6 @@ def test_schedule_and_sync_now_at_the_same_instant_make_one_run(make_portal, b24
     assert duplicates(b24.portal_state(portal.member_id)) == {}
 
 
-@pytest.mark.xfail(strict=True, reason="a killed worker's SyncRun stays 'running' until the next run takes the lock "
-                                       "(sync/services/runs.py _close_interrupted_runs), and the settings page's "
-                                       "sync_running() (bx24app/settings_page/services.py) reads that row: until "
-                                       "then «Синхронизировать сейчас» answers 'already running' and starts nothing")
 def test_a_killed_run_does_not_block_sync_now(make_portal):
     from bx24app.settings_page.services import sync_running
 

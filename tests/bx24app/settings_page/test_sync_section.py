@@ -92,8 +92,18 @@ def test_sync_now_queues_a_run(client, token, ready_portal, queued):
 
 
 def test_sync_now_does_not_queue_twice(client, token, ready_portal, queued):
+    from django.db import connections
+
+    from sync.locks import _lock_key
+
     SyncRun.objects.create(portal=ready_portal)
-    body = client.post(APP_URL + "sync-now/", HTTP_X_FRAME_TOKEN=token).json()
+    worker = connections.create_connection("default")  # a worker in another process holds the portal lock
+    with worker.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_lock_key(ready_portal.member_id)])
+    try:
+        body = client.post(APP_URL + "sync-now/", HTTP_X_FRAME_TOKEN=token).json()
+    finally:
+        worker.close()
     assert body["already_running"] is True
     assert queued == []
 

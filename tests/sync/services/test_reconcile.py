@@ -4,7 +4,6 @@ import pytest
 import requests
 from django.core.management import call_command
 
-from bench.shims import service_methods
 from bx24app.bitrix.client import BitrixClient
 from bx24app.services.install import portal_setup
 from sync.services.reconcile import normalise, portal_reconcile
@@ -12,12 +11,6 @@ from sync.services.runs import sync_run_execute
 
 pytestmark = pytest.mark.django_db(transaction=True)
 KINDS = ["counterparties", "products", "orders"]
-
-
-@pytest.fixture(autouse=True)
-def _services():
-    with service_methods():
-        yield
 
 
 @pytest.fixture
