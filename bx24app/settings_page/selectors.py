@@ -49,15 +49,6 @@ def logical_fields() -> list[LogicalField]:
     ]
 
 
-def _get(obj, *names, default=None):
-    for name in names:
-        if isinstance(obj, dict) and name in obj:
-            return obj[name]
-        if hasattr(obj, name):
-            return getattr(obj, name)
-    return default
-
-
 # compatible deal user field types for each logical type
 COMPATIBLE_TYPES = {
     "string": {"string"},

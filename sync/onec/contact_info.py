@@ -41,15 +41,6 @@ def read_all(client: ODataClient, page_size: int = 5000) -> dict[tuple[str, str]
     return groups
 
 
-def read_for(client: ODataClient, entity_set: str, refs) -> dict[tuple[str, str], list[dict]]:
-    """Rows of the synced types for the given objects of one entity set, in OR-chains of casts."""
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for row in client.rows_by_refs(REGISTER, refs, select=SELECT, key="Объект", key_type=entity_set,
-                                   filter=synced_types_filter(), orderby=ORDER):
-        groups.setdefault(object_key(row), []).append(row)
-    return groups
-
-
 def fingerprint(rows: list[dict]) -> list[list]:
     """Order-independent content of an object's rows, for version hashes."""
     return sorted([decode.text(row.get(f)) for f in CONTENT_FIELDS] for row in rows)

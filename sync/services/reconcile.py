@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -455,7 +455,3 @@ def _product_rows(ctx: SyncContext, deal_ids: list[int]) -> dict[int, list[dict]
                 more[key] = (deal_id, start + 50)
         pending = more
     return rows
-
-
-def counts_by_problem(report: ReconcileReport) -> Counter:
-    return Counter((f.kind, f.problem) for f in report.findings)
